@@ -1,0 +1,24 @@
+"""The ``ctdx`` command. Each sub-command lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from ctdx import __version__
+from ctdx.cli import standard as standard_cli
+
+app = typer.Typer(
+    name="ctdx",
+    help="Counter-trafficking data exchange: screening, HTCDS case management, safe exchange and publication.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(standard_cli.app, name="standard")
+
+
+@app.command()
+def version() -> None:
+    """Print the ctdx version and the standard it implements."""
+    from ctdx.standard import load_standard
+
+    typer.echo(f"ctdx {__version__} ({load_standard().id})")
