@@ -1,0 +1,1 @@
+"""Privacy-preserving publication: the publication schema, k-anonymity, DP aggregates and the privacy-loss ledger."""
