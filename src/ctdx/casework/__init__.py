@@ -1,0 +1,1 @@
+"""Casework: case lifecycle, referrals and transfers gated by consent, tasks from jurisdiction packs."""
