@@ -51,13 +51,26 @@ COMMON_NAMES = {
     "brunei": "BN",
     "micronesia": "FM",
     "east timor": "TL",
+    # UN-style names used by the official HTCDS XLSForm and Excel validation sheet.
+    "bolivia (plurinational state of)": "BO",
+    "congo, democratic republic of the": "CD",
+    "holy see": "VA",
+    "iran (islamic republic of)": "IR",
+    "korea (democratic people's republic of)": "KP",
+    "korea (republic of)": "KR",
+    "micronesia (federated states of)": "FM",
+    "venezuela (bolivarian republic of)": "VE",
+    "virgin islands (british)": "VG",
+    "virgin islands (u.s.)": "VI",
 }
+# Apostrophe look-alikes folded to "'" so that "Côte d’Ivoire" (typographic apostrophe) is found.
+APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u0060\u00b4\u2032"})
 # Codes in use beyond ISO 3166-1: Kosovo (user-assigned, used by the EU and IOM).
 EXTRA_CODES = {"XK": ("Kosovo", "XKX")}
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(APOSTROPHES))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 
 
