@@ -1,0 +1,73 @@
+"""The privacy-loss ledger: budgets, refusals, named overrides, and tamper detection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ctdx.errors import ConflictError, IntegrityError, PermissionDenied, ValidationError
+from ctdx.privacy.ledger import Override, create_ledger, load_ledger, spend
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "ledger.json"
+    create_ledger(path, dataset="hub-2024", epsilon_budget=5.0, delta_budget=1e-5)
+    return path
+
+
+def test_releases_add_up_until_the_budget_refuses_one(path) -> None:
+    spend(path, release="r1", epsilon=2.0, delta=1e-6, mechanism="discrete_gaussian")
+    spend(path, release="r2", epsilon=3.0, delta=0.0, mechanism="discrete_laplace")
+    ledger = load_ledger(path)
+    assert ledger.epsilon_spent == pytest.approx(5.0) and ledger.delta_spent == pytest.approx(1e-6)
+    with pytest.raises(PermissionDenied, match="over its budget"):
+        spend(path, release="r3", epsilon=0.1, delta=0.0, mechanism="discrete_laplace")
+    assert len(load_ledger(path).entries) == 2  # nothing recorded for the refused release
+
+
+def test_an_override_needs_a_name_and_a_reason_and_is_recorded(path) -> None:
+    spend(path, release="r1", epsilon=5.0, delta=0.0, mechanism="discrete_laplace")
+    with pytest.raises(ValidationError, match="name of who decided it and the reason"):
+        spend(path, release="r2", epsilon=1.0, delta=0.0, mechanism="x", override=Override(by="Ana", reason=" "))
+    entry = spend(
+        path, release="r2", epsilon=1.0, delta=0.0, mechanism="x", override=Override(by="Ana", reason="court order")
+    )
+    assert (entry.override_by, entry.override_reason) == ("Ana", "court order")
+    assert load_ledger(path).epsilon_spent == pytest.approx(6.0)
+
+
+def test_a_release_within_budget_records_no_override(path) -> None:
+    entry = spend(path, release="r1", epsilon=1.0, delta=0.0, mechanism="x", override=Override("Ana", "why"))
+    assert entry.override_by is None and entry.override_reason is None
+
+
+def test_an_edited_ledger_is_detected(path) -> None:
+    spend(path, release="r1", epsilon=4.0, delta=0.0, mechanism="discrete_laplace")
+    raw = json.loads(path.read_text())
+    raw["entries"][0]["epsilon"] = 0.5  # someone hides spent budget
+    path.write_text(json.dumps(raw))
+    with pytest.raises(IntegrityError, match="altered"):
+        load_ledger(path)
+
+
+def test_an_edit_with_a_recomputed_file_hash_still_breaks_the_chain(path) -> None:
+    from ctdx.privacy.ledger import _digest
+
+    spend(path, release="r1", epsilon=4.0, delta=0.0, mechanism="discrete_laplace")
+    raw = json.loads(path.read_text())
+    raw["entries"][0]["epsilon"] = 0.5
+    raw.pop("hash")
+    raw["hash"] = _digest(raw)
+    path.write_text(json.dumps(raw))
+    with pytest.raises(IntegrityError, match="breaks the chain"):
+        load_ledger(path)
+
+
+def test_a_ledger_is_never_replaced_and_a_release_never_counted_twice(path) -> None:
+    with pytest.raises(ConflictError):
+        create_ledger(path, dataset="hub-2024", epsilon_budget=100.0, delta_budget=0.0)
+    spend(path, release="r1", epsilon=1.0, delta=0.0, mechanism="x")
+    with pytest.raises(ConflictError, match="already"):
+        spend(path, release="r1", epsilon=1.0, delta=0.0, mechanism="x")
