@@ -5,15 +5,16 @@ on purpose:
 - question names are exactly the standard's field names (``prs_FirstName``, not ``prs_First_Name``), so a
   Kobo/ODK export maps back onto the standard without an alias table; choice names are system names with
   no stray whitespace;
-- it covers every case-level field that makes sense to ask in an interview (all but deprecated fields and
-  ``cas_CaseOwner``, a user account that the importing system sets), ctdx's extension fields, and the
-  repeated parts (perpetrators, trafficking events, support plans) as repeats;
+- it covers every case-level field that makes sense to ask in an interview, ctdx's extension fields, and
+  the repeated parts (perpetrators, trafficking events, support plans) as repeats; left out are deprecated
+  fields and those listed with a reason under ``not_asked`` in ``data/xlsform.json`` (``cas_CaseOwner``, a
+  user account that the importing system sets; summaries that exist only for condensed published data);
 - nothing after the consent question is asked unless consent is given (``relevant``), and the labour
   industry and sex-exploitation questions only when that type of exploitation was selected;
 - identifying questions carry ``bind::ctdx:identifying = true`` (kept in the XForm as a ``ctdx:``
   attribute) and a hint saying so;
 - labels in English with ``label::French (fr)`` and ``label::Spanish (es)`` columns from
-  ``data/xlsform-labels.json``; where no reviewed translation exists the English text is repeated, so a
+  ``data/xlsform.json``; where no reviewed translation exists the English text is repeated, so a
   French or Spanish form shows English rather than a guess or ODK's "-" placeholder;
 - languages are offered from the ISO 639-1 list (with ``mis`` for any other language), because a choice
   list of the 7,900 ISO 639-3 languages is unusable on a phone.
@@ -48,7 +49,6 @@ NAMESPACE = 'ctdx="urn:ctdx:xlsform"'
 FORM_ID = "ctdx_htcds_case"
 CONSENT_FIELD = "con_Consent"
 CONSENT_GIVEN = "${con_Consent} = 'TRUE'"
-NOT_ASKED = frozenset({"cas_CaseOwner"})
 # Sections of the form: (name, entities, repeat name or None for a plain group).
 SECTIONS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("person", ("person",), None),
@@ -69,7 +69,7 @@ NOT_IN_FUTURE = frozenset({"prs_Birthdate"})
 
 @cache
 def labels() -> dict[str, Any]:
-    text = resources.files("ctdx.standard").joinpath("data", "xlsform-labels.json").read_text(encoding="utf-8")
+    text = resources.files("ctdx.standard").joinpath("data", "xlsform.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
@@ -177,7 +177,7 @@ def _plain(kind: str, name: str = "", label: list[str] | None = None, relevant: 
 
 
 def _asked(fields: tuple[Field, ...], entities: tuple[str, ...]) -> list[Field]:
-    return [f for f in fields if f.entity in entities and not f.deprecated and f.name not in NOT_ASKED]
+    return [f for f in fields if f.entity in entities and not f.deprecated and f.name not in labels()["not_asked"]]
 
 
 def xlsform_sheets(standard: Standard, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> dict[str, list[list[str]]]:
