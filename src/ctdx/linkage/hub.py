@@ -1,0 +1,258 @@
+"""The hub: registers organisations, verifies and stores their contributions, links them into persons.
+
+The hub holds each organisation's Ed25519 public key, and for each contributed case its pseudonymous
+reference, its de-identified fields and its encodings: never a name or a birth date, and never the
+linkage secret. A package is stored only when its signature verifies under the key registered for the
+organisation it names, and only if it was encoded under the same secret and config as every package
+before it (checked by the secret's public fingerprint). A re-contributed case replaces its earlier
+version; a case listed as withdrawn is deleted. ``link`` runs the privacy-mode linkage over everything
+stored and records a person id per case and the run's summary (counts only).
+
+Storage is SQLAlchemy Core on any URL (SQLite for a laptop hub, PostgreSQL for a shared one); its tables
+are created on first use, in their own metadata, apart from an organisation's case store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ctdx.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from ctdx.linkage.blocking import encoding_blocking_keys
+from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig
+from ctdx.linkage.contribution import load_public_key, open_contribution, package_organisation
+from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, FIELD_NAMES, EncodingConfig
+from ctdx.linkage.linking import LinkageInput, LinkageResult, link
+from ctdx.linkage.scoring import ScoringConfig
+
+metadata = MetaData()
+
+organisations = Table(
+    "hub_organisation",
+    metadata,
+    Column("org_id", String(200), primary_key=True),
+    Column("public_key", String(64), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+settings_table = Table(
+    "hub_setting",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+packages = Table(
+    "hub_package",
+    metadata,
+    Column("package_id", String(64), primary_key=True),
+    Column("org_id", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("withdrawn", Integer, nullable=False),
+)
+cases = Table(
+    "hub_case",
+    metadata,
+    Column("org_id", String(200), primary_key=True),
+    Column("case_ref", String(64), primary_key=True),
+    Column("package_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("fields", Text, nullable=False),
+    *[Column(f"enc_{name}", LargeBinary, nullable=True) for name in FIELD_NAMES],
+    Column("person_id", String(40), nullable=True),
+)
+runs = Table(
+    "hub_linkage_run",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("ran_at", DateTime(timezone=True), nullable=False),
+    Column("summary", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What receiving one package changed."""
+
+    package_id: str
+    organisation: str
+    added: int
+    replaced: int
+    stale: int
+    deleted: int
+
+
+class Hub:
+    """A hub's store and the operations on it."""
+
+    def __init__(self, url: str, config: EncodingConfig = DEFAULT_ENCODING_CONFIG) -> None:
+        self.config = config
+        try:
+            self.engine: Engine = create_engine(url)
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError("the hub database cannot be opened", error=type(exc).__name__) from None
+
+    def register_organisation(self, org_id: str, public_key: str) -> None:
+        """Record an organisation's public key; re-registering with another key is a conflict."""
+        if not org_id.strip():
+            raise ValidationError("the organisation id is empty", field="organisation")
+        load_public_key(public_key)
+        with self.engine.begin() as db:
+            known = db.execute(select(organisations.c.public_key).where(organisations.c.org_id == org_id)).scalar()
+            if known is not None:
+                if known != public_key.strip():
+                    raise ConflictError("the organisation is registered with another key", organisation=org_id)
+                return
+            db.execute(
+                insert(organisations).values(
+                    org_id=org_id, public_key=public_key.strip(), registered_at=dt.datetime.now(dt.UTC)
+                )
+            )
+
+    def receive(self, package: bytes) -> Receipt:
+        """Verify a package and store its cases. ``IntegrityError`` if the signature does not verify,
+        ``NotFoundError`` for an unregistered organisation, ``ConflictError`` for another secret or a
+        package already received."""
+        claimed = package_organisation(package)
+        with self.engine.begin() as db:
+            key = db.execute(select(organisations.c.public_key).where(organisations.c.org_id == claimed)).scalar()
+            if key is None:
+                raise NotFoundError("the package comes from an organisation the hub has not registered")
+            contribution = open_contribution(package, load_public_key(key), self.config)
+            self._check_setting(db, "secret_fingerprint", contribution.secret_fingerprint)
+            self._check_setting(db, "encoding", json.dumps(contribution.encoding, sort_keys=True))
+            if db.execute(
+                select(packages.c.package_id).where(packages.c.package_id == contribution.package_id)
+            ).first():
+                raise ConflictError("this package was received already", package=contribution.package_id)
+            db.execute(
+                insert(packages).values(
+                    package_id=contribution.package_id,
+                    org_id=contribution.organisation,
+                    created_at=contribution.created,
+                    received_at=dt.datetime.now(dt.UTC),
+                    cases=len(contribution.cases),
+                    withdrawn=len(contribution.withdrawn),
+                )
+            )
+            existing = {
+                ref: _aware(created)
+                for ref, created in db.execute(
+                    select(cases.c.case_ref, cases.c.created_at).where(cases.c.org_id == contribution.organisation)
+                )
+            }
+            added = replaced = stale = deleted = 0
+            for case in contribution.cases:
+                row = {
+                    "package_id": contribution.package_id,
+                    "created_at": contribution.created,
+                    "fields": json.dumps(case.fields, sort_keys=True),
+                    **{f"enc_{name}": case.encodings.get(name) for name in FIELD_NAMES},
+                    "person_id": None,
+                }
+                key_of = (cases.c.org_id == contribution.organisation) & (cases.c.case_ref == case.ref)
+                if case.ref not in existing:
+                    db.execute(insert(cases).values(org_id=contribution.organisation, case_ref=case.ref, **row))
+                    added += 1
+                elif existing[case.ref] <= _aware(contribution.created):
+                    db.execute(update(cases).where(key_of).values(**row))
+                    replaced += 1
+                else:
+                    stale += 1
+            for ref in contribution.withdrawn:
+                if ref in existing:
+                    key_of = (cases.c.org_id == contribution.organisation) & (cases.c.case_ref == ref)
+                    deleted += db.execute(delete(cases).where(key_of)).rowcount
+        return Receipt(contribution.package_id, contribution.organisation, added, replaced, stale, deleted)
+
+    def _check_setting(self, db: Any, name: str, value: str) -> None:
+        stored = db.execute(select(settings_table.c.value).where(settings_table.c.name == name)).scalar()
+        if stored is None:
+            db.execute(insert(settings_table).values(name=name, value=value))
+        elif stored != value:
+            raise ConflictError(
+                f"the package was encoded with another {name.replace('_', ' ')} than the hub's earlier packages",
+                setting=name,
+            )
+
+    def inputs(self) -> list[LinkageInput]:
+        """Every stored case as a privacy-mode linkage input, in a stable order."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(cases).order_by(cases.c.org_id, cases.c.case_ref)).mappings().all()
+        encodings = [{name: row[f"enc_{name}"] for name in FIELD_NAMES} for row in rows]
+        keys = encoding_blocking_keys(encodings)
+        return [
+            LinkageInput(f"{row['org_id']}:{row['case_ref']}", row["org_id"], enc, block)
+            for row, enc, block in zip(rows, encodings, keys, strict=True)
+        ]
+
+    def link(
+        self, scoring: ScoringConfig | None = None, clustering: ClusteringConfig = DEFAULT_CLUSTERING_CONFIG
+    ) -> LinkageResult:
+        """Link every stored case, store the person id of each and the run's summary, and return the result."""
+        inputs = self.inputs()
+        if not inputs:
+            raise NotFoundError("the hub holds no contributed case to link")
+        result = link(inputs, scoring or ScoringConfig(mode="privacy"), clustering)
+        with self.engine.begin() as db:
+            for record in inputs:
+                org_id, case_ref = record.unique_id.split(":", 1)
+                db.execute(
+                    update(cases)
+                    .where((cases.c.org_id == org_id) & (cases.c.case_ref == case_ref))
+                    .values(person_id=result.persons[record.unique_id])
+                )
+            db.execute(
+                insert(runs).values(
+                    run_id=str(uuid.uuid4()),
+                    ran_at=dt.datetime.now(dt.UTC),
+                    summary=json.dumps(result.summary(), sort_keys=True),
+                )
+            )
+        return result
+
+    def persons(self) -> dict[tuple[str, str], str | None]:
+        """The person id of each stored case (``None`` before the first run or after a replacement)."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(cases.c.org_id, cases.c.case_ref, cases.c.person_id)).all()
+        return {(org, ref): person for org, ref, person in rows}
+
+    def case_count(self) -> int:
+        with self.engine.connect() as db:
+            return int(db.execute(select(func.count()).select_from(cases)).scalar_one())
+
+    def last_run(self) -> dict[str, Any] | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(runs.c.summary).order_by(runs.c.ran_at.desc()).limit(1)).scalar()
+        return None if row is None else dict(json.loads(row))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; they were written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,176 @@
+"""One linkage run: records in, a person per record, the distinct-person count and the overlap out.
+
+The hub runs it on the encodings of the contributions it holds (privacy mode); an organisation runs it on
+its own cases to find duplicates (plaintext mode, ``deduplicate_cases``). Both use the same blocking
+(``blocking``), Fellegi-Sunter scoring (``scoring``) and clustering (``clustering``); the records live in
+an in-memory DuckDB database for the run and nothing of them is written anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from ctdx.errors import ConfigError, ValidationError
+from ctdx.linkage.blocking import token_blocking_keys
+from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_scored
+from ctdx.linkage.encoding import FIELD_NAMES, identity_tokens
+from ctdx.linkage.normalise import identity_of
+from ctdx.linkage.scoring import ScoringConfig, score_pairs
+from ctdx.model.records import CaseRecord
+
+FieldValues = Mapping[str, bytes | None] | Mapping[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class LinkageInput:
+    """One record to link: its id, its organisation, its fields (encodings or token sets) and block keys."""
+
+    unique_id: str
+    organisation: str
+    fields: FieldValues
+    blocking_keys: Sequence[str]
+
+
+@dataclass(frozen=True)
+class OrganisationSummary:
+    """What one organisation contributed and how much of it other organisations also know."""
+
+    cases: int
+    persons: int
+    shared_persons: int
+
+
+@dataclass(frozen=True)
+class LinkageResult:
+    """The outcome of a run. ``persons`` maps each record id to a person id stable for its cluster."""
+
+    persons: dict[str, str]
+    count: PersonCount
+    records: int
+    candidate_pairs: int
+    links: int
+    trained: bool
+    mode: str
+    organisations: dict[str, OrganisationSummary]
+    overlap: dict[tuple[str, str], int]
+
+    def summary(self) -> dict[str, Any]:
+        """The result without per-record rows: what a report or the CLI shows."""
+        return {
+            "mode": self.mode,
+            "records": self.records,
+            "distinct_persons": self.count.estimate,
+            "distinct_persons_range": [self.count.low, self.count.high],
+            "candidate_pairs": self.candidate_pairs,
+            "links": self.links,
+            "model": "trained" if self.trained else "default",
+            "organisations": {k: vars(v) for k, v in sorted(self.organisations.items())},
+            "overlap": [{"organisations": list(k), "persons": v} for k, v in sorted(self.overlap.items())],
+        }
+
+
+def link(
+    inputs: Sequence[LinkageInput],
+    scoring: ScoringConfig,
+    clustering: ClusteringConfig = DEFAULT_CLUSTERING_CONFIG,
+) -> LinkageResult:
+    """Block, score and cluster ``inputs``; in privacy mode their fields are encodings, else token sets."""
+    try:
+        import duckdb
+        import pyarrow as pa  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise ConfigError("linkage needs the linkage extra: pip install 'ctdx[linkage]'") from exc
+
+    ids = [r.unique_id for r in inputs]
+    if len(set(ids)) != len(ids):
+        raise ValidationError("record ids must be unique within one linkage run", field="unique_id")
+    privacy = scoring.mode == "privacy"
+    columns: dict[str, Any] = {"unique_id": pa.array(ids, pa.string())}
+    for name in FIELD_NAMES:
+        values = [r.fields.get(name) for r in inputs]
+        if privacy:
+            columns[name] = pa.array(values, pa.binary())
+        else:
+            columns[name] = pa.array([sorted(v) if v else None for v in values], pa.list_(pa.string()))
+    columns["blocking_keys"] = pa.array([list(r.blocking_keys) for r in inputs], pa.list_(pa.string()))
+    raw = pa.table(columns)
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.register("ctdx_raw", raw)
+        casts = ", ".join(f"{n}::BIT AS {n}" if privacy else n for n in FIELD_NAMES)
+        connection.execute(f"CREATE TABLE ctdx_records AS SELECT unique_id, {casts}, blocking_keys FROM ctdx_raw")
+        connection.unregister("ctdx_raw")
+        scored = score_pairs(connection, "ctdx_records", len(inputs), scoring)
+    finally:
+        connection.close()
+    clusters, count = cluster_scored(ids, scored.pairs, clustering)
+    persons = _person_ids(clusters)
+    organisations, overlap = _overlap(inputs, persons)
+    return LinkageResult(
+        persons=persons,
+        count=count,
+        records=len(inputs),
+        candidate_pairs=len(scored.pairs),
+        links=sum(p.probability >= clustering.threshold and not p.siblings for p in scored.pairs),
+        trained=scored.trained,
+        mode=scoring.mode,
+        organisations=organisations,
+        overlap=overlap,
+    )
+
+
+def _person_ids(clusters: Mapping[str, int]) -> dict[str, str]:
+    """A person id per record: a digest of the cluster's smallest record id, so it is stable across runs
+    while that record stays in the cluster."""
+    first: dict[int, str] = {}
+    for uid, number in clusters.items():
+        if number not in first or uid < first[number]:
+            first[number] = uid
+    names = {n: "P-" + hashlib.sha256(uid.encode()).hexdigest()[:16] for n, uid in first.items()}
+    return {uid: names[number] for uid, number in clusters.items()}
+
+
+def _overlap(
+    inputs: Sequence[LinkageInput], persons: Mapping[str, str]
+) -> tuple[dict[str, OrganisationSummary], dict[tuple[str, str], int]]:
+    organisations_of: dict[str, set[str]] = defaultdict(set)
+    cases = Counter(r.organisation for r in inputs)
+    for record in inputs:
+        organisations_of[persons[record.unique_id]].add(record.organisation)
+    overlap: Counter[tuple[str, str]] = Counter()
+    persons_of: Counter[str] = Counter()
+    shared_of: Counter[str] = Counter()
+    for orgs in organisations_of.values():
+        for org in orgs:
+            persons_of[org] += 1
+            shared_of[org] += len(orgs) > 1
+        for pair in combinations(sorted(orgs), 2):
+            overlap[pair] += 1
+    summaries = {org: OrganisationSummary(cases[org], persons_of[org], shared_of[org]) for org in cases}
+    return summaries, dict(overlap)
+
+
+def deduplicate_cases(
+    cases: Sequence[CaseRecord],
+    clustering: ClusteringConfig = DEFAULT_CLUSTERING_CONFIG,
+    scoring: ScoringConfig | None = None,
+) -> LinkageResult:
+    """Plaintext deduplication of one organisation's cases, with the hub's scoring on the raw tokens.
+
+    Record ids are ``system:record_id`` of each case's source. A case whose identifying fields cannot be
+    read raises ``ValidationError`` naming the case and the field, never the value.
+    """
+    inputs = []
+    for case in cases:
+        uid = f"{case.source.system}:{case.source.record_id}"
+        try:
+            identity = identity_of(case.values)
+        except ValidationError as exc:
+            raise ValidationError(exc.message, case=uid, **exc.context) from None
+        inputs.append(LinkageInput(uid, case.source.system, identity_tokens(identity), token_blocking_keys(identity)))
+    return link(inputs, scoring or ScoringConfig(mode="plaintext"), clustering)
