@@ -1,0 +1,82 @@
+"""What the engine is given: answers with their evidence source, and the profile of the person screened.
+
+An answer is one of five states (domain.md 3): only ``yes`` is evidence; ``unknown``, ``declined`` and
+``not_asked`` never count as "yes" and are reported as missing evidence. ``no`` is a real answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AnswerValue(StrEnum):
+    """The state of one answer."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+    DECLINED = "declined"
+    NOT_ASKED = "not_asked"
+
+
+UNANSWERED = frozenset({AnswerValue.UNKNOWN, AnswerValue.DECLINED, AnswerValue.NOT_ASKED})
+
+
+class EvidenceSource(StrEnum):
+    """Where the answer comes from."""
+
+    SELF_REPORT = "self_report"
+    OBSERVATION = "observation"
+    DOCUMENT = "document"
+    THIRD_PARTY = "third_party"
+
+
+class Answer(BaseModel):
+    """One answer to one bank item."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: AnswerValue
+    source: EvidenceSource = EvidenceSource.SELF_REPORT
+    recorded_at: dt.datetime | None = None
+
+
+class AgeGroup(StrEnum):
+    """Age of the person at the time of the act (domain.md 1.1: the age that matters is age at the act)."""
+
+    ADULT = "adult"
+    CHILD = "child"
+    UNKNOWN = "unknown"
+
+
+class ExploitationKind(StrEnum):
+    """Which Delphi lists apply; ``unknown`` scores both and keeps the more protective reading."""
+
+    LABOUR = "labour"
+    SEXUAL = "sexual"
+    UNKNOWN = "unknown"
+
+
+class Profile(BaseModel):
+    """The person screened, as far as the choice of rule and weight table needs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    age_group: AgeGroup = AgeGroup.UNKNOWN
+    exploitation: ExploitationKind = ExploitationKind.UNKNOWN
+
+
+class ScreeningContext(BaseModel):
+    """How and where the screening happened (HTCDS issue #3); stored with the result, never scored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    setting: Annotated[str | None, Field(max_length=200)] = None
+    reference_period: Annotated[str | None, Field(max_length=200)] = None
+    language: Annotated[str | None, Field(max_length=10)] = None
+    interpreter_used: bool | None = None
+    identified_by_org_type: Annotated[str | None, Field(max_length=100)] = None

@@ -1,0 +1,30 @@
+"""Bad input to the engine is refused with every problem named, and no answer text echoed."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctdx.errors import NotFoundError, ValidationError
+from ctdx.screening import Answer, AnswerValue, EvidenceSource, screen
+
+
+def test_unknown_items_and_states_are_all_reported_at_once() -> None:
+    with pytest.raises(ValidationError) as caught:
+        screen("triage", {"T01": "yes", "ZZ01": "yes", "T02": "my boss has my passport"})
+    message = str(caught.value)
+    assert "'ZZ01' is not an item" in message
+    assert "T02: not an answer state" in message
+    assert "passport" not in message, "free text typed by mistake must not be echoed"
+    assert len(caught.value.context["problems"]) == 2
+
+
+def test_unknown_instrument() -> None:
+    with pytest.raises(NotFoundError):
+        screen("tvit-long", {})
+
+
+def test_answers_keep_their_evidence_source() -> None:
+    result = screen("triage", {"T02": Answer(value=AnswerValue.YES, source=EvidenceSource.DOCUMENT)})
+    assert result.indicators[0].evidence == "document"
+    assert result.htcds_values == {"vic_MethodsOfControl": ("WithholdsDocuments",)}
+    assert result.versions.instrument == "triage" and result.versions.engine
