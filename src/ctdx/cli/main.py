@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from ctdx import __version__
+from ctdx.cli import screen as screen_cli
 from ctdx.cli import standard as standard_cli
 
 app = typer.Typer(
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(standard_cli.app, name="standard")
+app.add_typer(screen_cli.app, name="screen")
 
 
 @app.command()
