@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from ctdx import __version__
+from ctdx.cli import audit as audit_cli
+from ctdx.cli import db as db_cli
+from ctdx.cli import keys as keys_cli
 from ctdx.cli import screen as screen_cli
 from ctdx.cli import standard as standard_cli
 
@@ -15,6 +18,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(standard_cli.app, name="standard")
+app.add_typer(keys_cli.app, name="keys")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(db_cli.app, name="db")
 app.add_typer(screen_cli.app, name="screen")
 
 
