@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,19 @@ def test_pyxform_converts_the_form_to_an_xform(form: Path) -> None:
     assert 'id="ctdx_htcds_case"' in result.xform
     assert re.search(r'nodeset="/data/person/prs_FirstName"[^>]*ctdx:identifying="true"', result.xform)
     assert '<translation lang="French (fr)">' in result.xform
+
+
+def test_formula_like_text_is_written_inert(tmp_path: Path) -> None:
+    standard = load_standard()
+    evil = '=HYPERLINK("http://attacker.invalid","click")'
+    fields = tuple(
+        replace(f, label=evil, description="@SUM(1+1)") if f.name == "prs_FirstName" else f for f in standard.fields
+    )
+    tampered = replace(standard, fields=fields)
+    path = tmp_path / "form.xlsx"
+    write_xlsform(path, tampered)
+    sheet = load_workbook(path)["survey"]
+    row = next(r for r in sheet.iter_rows() if r[1].value == "prs_FirstName")
+    assert all(cell.data_type != "f" for cell in row)
+    assert row[2].value == "'" + evil
+    assert str(row[5].value).startswith("'@SUM")
