@@ -72,6 +72,7 @@ def test_stopped_interview_is_resumed_where_it_stopped(tmp_path: Path) -> None:
     assert result["continuum_class"] == "trafficking_indicated"
     assert result["profile"] == {"age_group": "adult", "exploitation": "labour"}
     assert result["answers"]["AGE01"]["source"] == "observation", "observed items are recorded as observations"
+    assert all(a["recorded_at"] for a in result["answers"].values())
 
 
 def test_q_stops_and_saves(tmp_path: Path) -> None:

@@ -28,3 +28,14 @@ def test_answers_keep_their_evidence_source() -> None:
     assert result.indicators[0].evidence == "document"
     assert result.htcds_values == {"vic_MethodsOfControl": ("WithholdsDocuments",)}
     assert result.versions.instrument == "triage" and result.versions.engine
+
+
+def test_a_stored_result_is_rescored_explicitly_under_the_current_versions() -> None:
+    from ctdx.screening import ScreeningResult, rescore
+
+    original = screen("journey", {"FMS02": "yes", "FMS03": "yes", "SM01": "yes"})
+    stored = ScreeningResult.model_validate_json(original.to_json())
+    aged = stored.model_copy(update={"versions": stored.versions.model_copy(update={"bank": "2020.1"})})
+    again = rescore(aged)
+    assert again == original
+    assert aged.versions.bank == "2020.1", "the stored result is left as it was"

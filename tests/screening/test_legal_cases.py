@@ -163,7 +163,7 @@ def test_the_weight_table_follows_the_kind_of_exploitation(exploitation: Exploit
 def test_triage_any_yes_means_refer_for_full_assessment() -> None:
     result = screen("triage", {"T01": "no", "T02": "no", "T03": "yes", "T04": "unknown", "T05": "declined"})
     assert result.triage.refer_for_full_assessment and result.triage.yes_items == ("T03",)
-    assert "full_assessment" in {r.service for r in result.suggested_referrals}
+    assert result.explanation[0].startswith("The brief screen is positive: refer for a full assessment")
     negative = screen("triage", dict.fromkeys(("T01", "T02", "T03", "T04", "T05", "T06"), "no"))
     assert not negative.triage.refer_for_full_assessment
 

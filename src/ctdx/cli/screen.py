@@ -7,6 +7,7 @@ explanation is printed and the result written as JSON with ``--out``. All logic 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def _ask(draft: Interview, bank: Bank, source: EvidenceSource, draft_path: Path)
             draft = draft.skip(item.id)
         else:
             item_source = EvidenceSource.OBSERVATION if item.mode == "observe" else source
-            draft = draft.record(item.id, key, item_source, bank)
+            draft = draft.record(item.id, key, item_source, bank, at=dt.datetime.now(dt.UTC).replace(microsecond=0))
         draft.save(draft_path)
     return draft, True
 
@@ -77,6 +78,7 @@ def screen(
     setting: str | None = typer.Option(None, help="Where the screening takes place (shelter, border, ...)."),
     reference_period: str | None = typer.Option(None, help="Reference period for forced labour (ICLS)."),
     interpreter: bool | None = typer.Option(None, "--interpreter/--no-interpreter", help="Was an interpreter used?"),
+    interviewer: str | None = typer.Option(None, help="Account or staff code of the interviewer (never a name)."),
     draft_path: Path = typer.Option(DEFAULT_DRAFT, "--draft", help="Where the draft is saved after each answer."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the draft saved in this file."),
     out: Path | None = typer.Option(None, "--out", help="Write the result as JSON to this file."),
@@ -96,6 +98,7 @@ def screen(
                 setting=_text(setting),
                 reference_period=_text(reference_period),
                 interpreter_used=interpreter,
+                interviewer=_text(interviewer),
             )
             draft = Interview.start(instrument, language, Profile(age_group=age, exploitation=exploitation), context)
             draft.save(draft_path)

@@ -15,7 +15,7 @@ from ctdx.screening.answers import (
     ScreeningContext,
 )
 from ctdx.screening.bank import LANGUAGES, Bank, Instrument, Item, load_bank
-from ctdx.screening.engine import ENGINE_VERSION, screen
+from ctdx.screening.engine import ENGINE_VERSION, rescore, screen
 from ctdx.screening.interview import Interview
 from ctdx.screening.referrals import ReferralCatalogue, load_referral_catalogue
 from ctdx.screening.result import ContinuumClass, ScreeningResult
@@ -51,5 +51,6 @@ __all__ = [
     "TraffickingStatusDecision",
     "load_bank",
     "load_referral_catalogue",
+    "rescore",
     "screen",
 ]

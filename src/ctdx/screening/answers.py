@@ -71,7 +71,10 @@ class Profile(BaseModel):
 
 
 class ScreeningContext(BaseModel):
-    """How and where the screening happened (HTCDS issue #3); stored with the result, never scored."""
+    """How and where the screening happened (HTCDS issue #3); stored with the result, never scored.
+
+    ``interviewer`` is the account or staff code of who recorded the answers, never a person's name.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -80,3 +83,4 @@ class ScreeningContext(BaseModel):
     language: Annotated[str | None, Field(max_length=10)] = None
     interpreter_used: bool | None = None
     identified_by_org_type: Annotated[str | None, Field(max_length=100)] = None
+    interviewer: Annotated[str | None, Field(max_length=200)] = None

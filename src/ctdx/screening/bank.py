@@ -37,6 +37,7 @@ DIMENSION_NAMES: dict[str, str] = {
 }
 
 Weight = Literal["S", "M", "W"]
+WEIGHT_MARKS: dict[str, Weight | None] = {"S": "S", "M": "M", "W": "W", "-": None}
 
 
 class Role(StrEnum):
@@ -74,8 +75,7 @@ class Item(BaseModel):
         """The Delphi weight of this item in a weight table (``adult_labour`` ...), or None if not listed."""
         if self.w is None:
             return None
-        mark = self.w[WEIGHT_TABLES.index(table)]
-        return None if mark == "-" else mark  # type: ignore[return-value]
+        return WEIGHT_MARKS[self.w[WEIGHT_TABLES.index(table)]]
 
     def htcds_values(self) -> tuple[tuple[str, str], ...]:
         return tuple((pair.split(":", 1)[0], pair.split(":", 1)[1]) for pair in self.htcds)

@@ -47,6 +47,7 @@ from ctdx.screening.rules import (
     dimension_clause,
     recruitment_means,
 )
+from ctdx.standard import load_standard
 
 ENGINE_VERSION = "1.0.0"
 
@@ -330,8 +331,6 @@ def _hits(bank: Bank, answers: Mapping[str, Answer]) -> tuple[IndicatorHit, ...]
 
 def _htcds_values(bank: Bank, answers: Mapping[str, Answer]) -> dict[str, tuple[str, ...]]:
     """HTCDS values the "yes" items fill, in the standard's value order."""
-    from ctdx.standard import load_standard
-
     found: dict[str, set[str]] = {}
     for item in bank.items:
         if item.id in answers and answers[item.id].value == AnswerValue.YES:
@@ -411,3 +410,12 @@ def screen(
         explanation=(),
     )
     return result.model_copy(update={"explanation": explain(result)})
+
+
+def rescore(stored: ScreeningResult, *, bank: Bank | None = None) -> ScreeningResult:
+    """The stored result's answers scored again under this engine and bank: an explicit, separate result.
+
+    The stored result is not changed; the caller keeps both and records the re-scoring (domain.md 2.1:
+    re-scoring under a new weight table is an explicit, audited action).
+    """
+    return screen(stored.instrument, stored.answers, stored.profile, context=stored.context, bank=bank)

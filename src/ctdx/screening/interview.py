@@ -7,6 +7,7 @@ stopped by the person, the interviewer or a crash continues where it stopped wit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
@@ -118,10 +119,18 @@ class Interview(BaseModel):
         total = len(bank.instrument(self.instrument).items)
         return total - len(self.pending(bank)) + 1, total
 
-    def record(self, item_id: str, value: AnswerValue, source: EvidenceSource, bank: Bank) -> Interview:
+    def record(
+        self,
+        item_id: str,
+        value: AnswerValue,
+        source: EvidenceSource,
+        bank: Bank,
+        at: dt.datetime | None = None,
+    ) -> Interview:
+        """The draft with ``item_id`` answered (``at``: when, given by the caller; the library reads no clock)."""
         if item_id not in bank.instrument(self.instrument).items:
             raise ValidationError(f"item {item_id} is not asked by instrument {self.instrument}", item=item_id)
-        answers = {**self.answers, item_id: Answer(value=value, source=source)}
+        answers = {**self.answers, item_id: Answer(value=value, source=source, recorded_at=at)}
         return self.model_copy(update={"answers": answers, "skipped": tuple(s for s in self.skipped if s != item_id)})
 
     def skip(self, item_id: str) -> Interview:
