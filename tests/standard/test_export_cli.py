@@ -46,3 +46,14 @@ def test_an_unknown_format_is_refused() -> None:
     result = runner.invoke(app, ["standard", "export", "--format", "csv"])
     assert result.exit_code != 0
     assert "csv" in result.output
+
+
+def test_a_directory_or_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["standard", "export", "-f", "jsonschema", "--out", str(tmp_path)])
+    assert result.exit_code == ValidationError.exit_code
+    assert "is a directory" in " ".join(result.output.split())  # Rich wraps long lines
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["standard", "export", "-f", "xlsform", "--out", str(blocker / "form.xlsx")])
+    assert result.exit_code == ValidationError.exit_code
+    assert "cannot write" in " ".join(result.output.split())

@@ -93,8 +93,13 @@ def number_bounds(field: Field) -> tuple[bool, float | None, float | None]:
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write through a temporary file beside ``path`` so that a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    if path.is_dir():
+        raise ValidationError(f"{path} is a directory: give the path of the file to write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise ValidationError(f"cannot write {path}: {exc.strerror}") from exc
     os.close(handle)
     try:
         write(Path(temporary))
