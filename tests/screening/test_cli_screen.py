@@ -90,3 +90,12 @@ def test_bad_language_and_damaged_resume_file_are_clear_errors(tmp_path: Path) -
     bad.write_text("not json", encoding="utf-8")
     run = runner.invoke(app, ["screen", "--resume", str(bad)])
     assert run.exit_code == 11 and "not a readable JSON" in run.output
+
+
+def test_a_new_interview_never_overwrites_an_existing_draft(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.json"
+    assert runner.invoke(app, ["screen", "--draft", str(draft)], input="y\nq\n").exit_code == 0
+    before = draft.read_text(encoding="utf-8")
+    run = runner.invoke(app, ["screen", "--draft", str(draft)], input="n\n")
+    assert run.exit_code == 8 and "--resume" in run.output
+    assert draft.read_text(encoding="utf-8") == before

@@ -15,7 +15,7 @@ import typer
 
 from ctdx.cells import neutralise
 from ctdx.cli.console import cli_errors, console, err_console
-from ctdx.errors import ValidationError
+from ctdx.errors import ConflictError, ValidationError
 from ctdx.screening import (
     AgeGroup,
     EvidenceSource,
@@ -80,7 +80,9 @@ def screen(
     interpreter: bool | None = typer.Option(None, "--interpreter/--no-interpreter", help="Was an interpreter used?"),
     interviewer: str | None = typer.Option(None, help="Account or staff code of the interviewer (never a name)."),
     draft_path: Path = typer.Option(DEFAULT_DRAFT, "--draft", help="Where the draft is saved after each answer."),
-    resume: Path | None = typer.Option(None, "--resume", help="Continue the draft saved in this file."),
+    resume: Path | None = typer.Option(
+        None, "--resume", help="Continue the draft in this file (its instrument, language and profile are kept)."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write the result as JSON to this file."),
 ) -> None:
     """Run a screening interview; print the explained result and optionally write it as JSON."""
@@ -93,6 +95,12 @@ def screen(
         else:
             if lang not in ("en", "fr", "es"):
                 raise ValidationError(f"--lang must be en, fr or es, not {lang!r}", option="--lang")
+            if draft_path.exists():
+                raise ConflictError(
+                    f"a draft already exists at {draft_path}: continue it with --resume {draft_path}, "
+                    "or choose another --draft file",
+                    path=str(draft_path),
+                )
             language: Language = "en" if lang == "en" else "fr" if lang == "fr" else "es"
             context = ScreeningContext(
                 setting=_text(setting),
