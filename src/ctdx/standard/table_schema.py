@@ -91,7 +91,10 @@ def case_table_schema(standard: Standard, options: ExportOptions = DEFAULT_EXPOR
         "name": SOURCE_ID_COLUMN,
         "title": "Source record id",
         "type": "string",
-        "description": "The record's id in the system it comes from; re-importing the same id replaces it.",
+        "description": (
+            "The record's id in the system it comes from; re-importing the same id replaces it. Optional: "
+            "without it, ctdx import uses the file's SHA-256 and the row number."
+        ),
         "constraints": {"unique": True},
     }
     return {
