@@ -174,3 +174,14 @@ def test_journey_module_counts_own_experience_and_family_separately() -> None:
     assert result.journey.violence_on_journey and result.journey.family_member_affected
     family_only = screen("journey", {"FMS07": "yes"})
     assert not family_only.journey.indicated and family_only.journey.family_member_affected
+
+
+def test_an_item_missing_from_the_child_list_does_not_count_for_a_child() -> None:
+    # VR07 (false information about law) is in the adult lists only (domain.md 2.1).
+    yes = {"ACT01", "VR07", "VR01", "VR02"}
+    child = screen("full", answered("full", yes), CHILD_LABOUR)
+    adult = screen("full", answered("full", yes), ADULT_LABOUR)
+    assert not child.dimension("D3").positive
+    assert adult.dimension("D3").positive
+    evidence = next(r.evidence for r in adult.fired_rules if r.rule == "delphi.dimension_positive")
+    assert evidence == ("D3", "VR01", "VR02", "VR07")

@@ -221,7 +221,11 @@ def _evaluate(
     fired: list[FiredRule] = []
     if age_to_verify:
         fired.append(_fire("age.presumption", *minority))
-    fired += [_fire("delphi.dimension_positive", d.dimension, *d.yes_items) for d in dimensions if d.positive]
+    for d in dimensions:
+        if d.positive:
+            # Only the items listed in a weight table that made the dimension positive count as evidence.
+            counted = [i for i in d.yes_items if any(bank.item(i).weight(t) for t in d.positive_under)]
+            fired.append(_fire("delphi.dimension_positive", d.dimension, *counted))
     trafficking: list[FiredRule] = []
     if rule_applied == "child":
         if child_rule(act, pos):
