@@ -57,6 +57,15 @@ def standard_breakdowns() -> tuple[Breakdown, ...]:
     return tuple(Breakdown(b["name"], tuple(b["columns"]), b["title"]) for b in json.loads(text)["breakdowns"])
 
 
+def select_breakdowns(names: Sequence[str]) -> tuple[Breakdown, ...]:
+    """The standard breakdowns called ``names``, in the order given (all of them when ``names`` is empty)."""
+    known = {b.name: b for b in standard_breakdowns()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValidationError(f"no standard breakdown {', '.join(unknown)}; known: {', '.join(known)}")
+    return tuple(known[n] for n in names) if names else standard_breakdowns()
+
+
 @dataclass(frozen=True)
 class AggregateTable:
     """The published cells of one breakdown (suppressed cells are left out and counted)."""

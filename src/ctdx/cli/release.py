@@ -1,0 +1,101 @@
+"""``ctdx release``: open the privacy-loss ledger of a dataset, build a release, verify one from its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from ctdx.cli.console import cli_errors, console, err_console
+
+app = typer.Typer(help="Open-data releases: k-anonymous microdata and DP aggregate tables.", no_args_is_help=True)
+
+
+@app.command("ledger-init")
+def ledger_init(
+    path: Path = typer.Argument(..., help="The ledger file to create."),
+    dataset: str = typer.Option(..., help="The source dataset this ledger accounts for."),
+    epsilon_budget: float = typer.Option(..., help="Total epsilon all releases of the dataset may spend."),
+    delta_budget: float = typer.Option(..., help="Total delta all releases of the dataset may spend."),
+) -> None:
+    """Create the privacy-loss ledger of a source dataset."""
+    from ctdx.privacy.ledger import create_ledger
+
+    with cli_errors():
+        ledger = create_ledger(path, dataset=dataset, epsilon_budget=epsilon_budget, delta_budget=delta_budget)
+    console.print(
+        f"ledger for {ledger.dataset}: budget epsilon {ledger.epsilon_budget:g}, delta {ledger.delta_budget:g}"
+    )
+
+
+@app.command("build")
+def build(
+    table: Path = typer.Argument(..., help="CSV of publication columns (header = column names)."),
+    out: Path = typer.Option(..., "--out", help="Empty directory to write the release into."),
+    ledger: Path = typer.Option(..., help="The dataset's privacy-loss ledger (see ledger-init)."),
+    name: str = typer.Option(..., help="Package name: lower-case letters, digits, '.', '-', '_'."),
+    version: str = typer.Option(..., help="Semantic version of this release (MAJOR.MINOR.PATCH)."),
+    title: str = typer.Option(..., help="Human title of the release."),
+    first_year: int = typer.Option(..., help="First registration year the release covers."),
+    last_year: int = typer.Option(..., help="Last registration year the release covers."),
+    k: int = typer.Option(..., help="Every quasi-identifier combination occurs at least k times."),
+    suppression_limit: float = typer.Option(..., help="Largest share of rows (0-1) that may be suppressed."),
+    epsilon: float = typer.Option(..., help="Epsilon spent by the aggregate tables."),
+    delta: float = typer.Option(..., help="Delta spent (0 = discrete Laplace, >0 = discrete Gaussian)."),
+    threshold: int = typer.Option(..., help="Noisy counts below this are not published."),
+    qi: list[str] = typer.Option([], "--qi", help="A quasi-identifier column (repeat; default: the CTDC five)."),
+    sensitive: list[str] = typer.Option([], "--sensitive", help="A sensitive column for l-diversity (repeat)."),
+    l_diversity: int | None = typer.Option(None, help="Require l distinct sensitive values per class."),
+    breakdown: list[str] = typer.Option([], "--breakdown", help="An aggregate table to publish (repeat; default all)."),
+    override_by: str | None = typer.Option(None, help="Who overrides a refusal for going over budget."),
+    override_reason: str | None = typer.Option(None, help="Why the budget is overridden."),
+) -> None:
+    """Build a release: k-anonymous microdata, DP aggregate tables, a report, and the spend in the ledger."""
+    from ctdx.privacy.aggregates import select_breakdowns
+    from ctdx.privacy.ledger import Override
+    from ctdx.privacy.schema import load_publication_schema
+    from ctdx.release.build import DEFAULT_QUASI_IDENTIFIERS, ReleaseConfig, build_release, read_table
+
+    with cli_errors():
+        schema = load_publication_schema(first_year=first_year, last_year=last_year)
+        config = ReleaseConfig(
+            name=name,
+            version=version,
+            title=title,
+            k=k,
+            suppression_limit=suppression_limit,
+            quasi_identifiers=tuple(qi) or DEFAULT_QUASI_IDENTIFIERS,
+            epsilon=epsilon,
+            delta=delta,
+            threshold=threshold,
+            breakdowns=select_breakdowns(breakdown),
+            sensitive=tuple(sensitive),
+            l_diversity=l_diversity,
+        )
+        override = Override(override_by or "", override_reason or "") if override_by or override_reason else None
+        built = build_release(out, read_table(table, schema), config, ledger=ledger, override=override)
+    kanon, privacy = built.report["k_anonymity"], built.report["differential_privacy"]
+    console.print(
+        f"release {name} {version} in {out}: {built.microdata_rows} rows at k={kanon['k']} "
+        f"({kanon['rows_locally_suppressed']} suppressed, loss {kanon['information_loss']:.3f}); "
+        f"aggregates at epsilon {privacy['epsilon']:.4g}, delta {privacy['delta']:.3g}, "
+        f"error bound {privacy['error_bound']} at {privacy['error_confidence']:.0%}"
+    )
+
+
+@app.command("verify")
+def verify(directory: Path = typer.Argument(..., help="The release directory.")) -> None:
+    """Re-check every guarantee of a release from its files alone; exit 4 if any fails."""
+    from ctdx.release.verify import verify_release
+
+    with cli_errors():
+        result = verify_release(directory)
+    for problem in result.problems:
+        err_console.print(
+            f"[red]FAIL[/] {escape(problem.where)} {escape(f'[{problem.code}]')}: {escape(problem.message)}",
+            highlight=False,
+        )
+    if not result.ok:
+        raise typer.Exit(4)
+    console.print(f"OK: {result.checks} checks passed for {directory}")

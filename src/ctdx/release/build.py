@@ -1,0 +1,303 @@
+"""Building a release: k-anonymous microdata, DP aggregate tables, the spend in the ledger, and the Data Package.
+
+Order matters for safety: the release's privacy loss is written to the ledger *before* any noisy count is
+drawn (a failure afterwards still counts as spent), and the microdata file is re-read and checked by the
+independent checker before the package is declared; a release that fails its own check is removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctdx import __version__
+from ctdx.errors import ConflictError, InputFileError, IntegrityError, ValidationError
+from ctdx.privacy.aggregates import AggregateRelease, Breakdown, dp_aggregates
+from ctdx.privacy.checks import check_k_anonymity
+from ctdx.privacy.hierarchies import TOP, build_hierarchy
+from ctdx.privacy.kanon import KAnonymousTable, anonymise
+from ctdx.privacy.ledger import Override, load_ledger, spend
+from ctdx.privacy.schema import PublicationSchema, PublicationTable
+from ctdx.release.files import canonical_json, sha256_file, write_csv, write_parquet
+
+# The SemVer 2.0.0 grammar (semver.org, "Is there a suggested regular expression").
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+NAME = re.compile(r"^[a-z0-9._-]+$")
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+CC_BY_4 = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "CC BY 4.0"}
+MICRODATA = "microdata"
+REPORT = "report.json"
+LEDGER_COPY = "ledger.json"
+
+
+# The quasi-identifiers an attacker can most easily know about a person (the anchors' choice, benchmarks.md A10).
+DEFAULT_QUASI_IDENTIFIERS = ("yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation")
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """What a release is and what it must guarantee. Privacy parameters have no defaults."""
+
+    name: str
+    version: str
+    title: str
+    k: int
+    suppression_limit: float
+    quasi_identifiers: tuple[str, ...]
+    epsilon: float
+    delta: float
+    threshold: int
+    breakdowns: tuple[Breakdown, ...]
+    sensitive: tuple[str, ...] = ()
+    l_diversity: int | None = None
+    licenses: tuple[dict[str, str], ...] = (CC_BY_4,)
+    sources: tuple[dict[str, str], ...] = ()
+    contributors: tuple[dict[str, Any], ...] = ()
+    citation: str = ""
+    changes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class BuiltRelease:
+    path: Path
+    microdata_rows: int
+    report: dict[str, Any]
+
+
+def read_table(path: Path, schema: PublicationSchema) -> PublicationTable:
+    """A publication table from a CSV whose header is the schema's column names."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path.name}: {exc.strerror}", path=str(path)) from None
+    with handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise InputFileError(f"{path.name} is empty", path=str(path))
+        return PublicationTable.from_rows(schema, header, reader)
+
+
+def _check(config: ReleaseConfig, out: Path) -> None:
+    if not NAME.match(config.name):
+        raise ValidationError("a release name uses lower-case letters, digits, '.', '-' and '_' only")
+    if not SEMVER.match(config.version):
+        raise ValidationError(f"{config.version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
+    if out.exists() and any(out.iterdir()):
+        raise ConflictError(f"{out} already holds files: a release is never written over another", path=str(out))
+
+
+def _categories(schema: PublicationSchema, name: str, level: int | None) -> list[str]:
+    column = schema.column(name)
+    if level is None:
+        return list(column.categories)
+    labels = [v for v in build_hierarchy(column).labels[level] if v != ""]
+    return labels if TOP in labels else [*labels, TOP]
+
+
+def _field(schema: PublicationSchema, name: str, level: int | None) -> dict[str, Any]:
+    column = schema.column(name)
+    out: dict[str, Any] = {
+        "name": name,
+        "type": "string",
+        "title": column.title,
+        "categories": _categories(schema, name, level),
+    }
+    if level:
+        out["description"] = f"generalised to level {level} of the {column.hierarchy} hierarchy"
+    return out
+
+
+def _resource(out: Path, name: str, path: str, fields: list[dict[str, Any]], fmt: str) -> dict[str, Any]:
+    file = out / path
+    resource: dict[str, Any] = {
+        "name": name,
+        "type": "table",
+        "path": path,
+        "format": fmt,
+        "mediatype": "text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
+        "bytes": file.stat().st_size,
+        "hash": "sha256:" + sha256_file(file),
+        "schema": {"fields": fields, "missingValues": [""]},
+    }
+    if fmt == "csv":
+        resource["encoding"] = "utf-8"
+    return resource
+
+
+def _write_table(out: Path, stem: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    write_csv(out / f"{stem}.csv", header, rows)
+    write_parquet(out / f"{stem}.parquet", header, rows)
+
+
+def _aggregate_fields(schema: PublicationSchema, breakdown: Breakdown) -> list[dict[str, Any]]:
+    fields = [_field(schema, c, None) for c in breakdown.columns]
+    fields.append({"name": "count", "type": "integer", "title": "Noisy count (differentially private)"})
+    fields.append({"name": "error_bound", "type": "integer", "title": "Error bound of the count"})
+    return fields
+
+
+def _report(
+    config: ReleaseConfig, micro: KAnonymousTable, aggregates: AggregateRelease, ledger_path: Path, check: Any
+) -> dict[str, Any]:
+    ledger = load_ledger(ledger_path)
+    return {
+        "release": {"name": config.name, "version": config.version},
+        "k_anonymity": {
+            "k": micro.k,
+            "suppression_limit": micro.suppression_limit,
+            "quasi_identifiers": list(micro.quasi_identifiers),
+            "generalisation_levels": dict(micro.levels),
+            "hierarchy_heights": dict(micro.heights),
+            "sensitive": list(micro.sensitive),
+            "l_diversity": micro.l_diversity,
+            "rows_in": micro.rows_in,
+            "rows_out": len(micro.rows),
+            "rows_locally_suppressed": micro.rows_locally_suppressed,
+            "rows_removed": micro.rows_removed,
+            "information_loss": micro.information_loss,
+            "lattice_nodes": micro.lattice_nodes,
+            "nodes_evaluated": micro.nodes_evaluated,
+            "verified": {"smallest_class": check.smallest_class, "classes": check.classes, "ok": check.ok},
+        },
+        "differential_privacy": {
+            "mechanism": aggregates.mechanism,
+            "epsilon": aggregates.epsilon,
+            "delta": aggregates.delta,
+            "noise_scale": aggregates.scale,
+            "unit_of_privacy": "one case (row)",
+            "threshold": aggregates.threshold,
+            "error_bound": aggregates.error_bound,
+            "error_confidence": aggregates.confidence,
+            "tables": {
+                t.breakdown.name: {"cells": t.cells, "published": len(t.rows), "suppressed": t.cells_suppressed}
+                for t in aggregates.tables
+            },
+        },
+        "ledger": {
+            "dataset": ledger.dataset,
+            "head": ledger.head,
+            "epsilon_spent_total": ledger.epsilon_spent,
+            "delta_spent_total": ledger.delta_spent,
+            "epsilon_budget": ledger.epsilon_budget,
+            "delta_budget": ledger.delta_budget,
+        },
+        "software": f"ctdx {__version__}",
+    }
+
+
+def build_release(
+    out: Path,
+    table: PublicationTable,
+    config: ReleaseConfig,
+    *,
+    ledger: Path,
+    override: Override | None = None,
+) -> BuiltRelease:
+    """Write the release ``config`` describes for ``table`` into the empty directory ``out``."""
+    _check(config, out)
+    schema = table.schema
+    micro = anonymise(
+        table,
+        quasi_identifiers=config.quasi_identifiers,
+        k=config.k,
+        suppression_limit=config.suppression_limit,
+        sensitive=config.sensitive,
+        l_diversity=config.l_diversity,
+    )
+    release_id = f"{config.name}@{config.version}"
+    mechanism = "discrete_laplace" if config.delta == 0 else "discrete_gaussian"
+    spend(
+        ledger, release=release_id, epsilon=config.epsilon, delta=config.delta, mechanism=mechanism, override=override
+    )
+    aggregates = dp_aggregates(
+        table, breakdowns=config.breakdowns, epsilon=config.epsilon, delta=config.delta, threshold=config.threshold
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_release(out, schema, config, micro, aggregates, ledger)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _write_release(
+    out: Path,
+    schema: PublicationSchema,
+    config: ReleaseConfig,
+    micro: KAnonymousTable,
+    aggregates: AggregateRelease,
+    ledger: Path,
+) -> BuiltRelease:
+    _write_table(out, MICRODATA, micro.header, micro.rows)
+    check = check_k_anonymity(
+        out / f"{MICRODATA}.csv",
+        quasi_identifiers=micro.quasi_identifiers,
+        k=micro.k,
+        sensitive=micro.sensitive,
+        l_diversity=micro.l_diversity,
+    )
+    if not check.ok:
+        raise IntegrityError("the written microdata fail the independent k-anonymity check; nothing was released")
+    (out / "aggregates").mkdir()
+    for table in aggregates.tables:
+        _write_table(out / "aggregates", table.breakdown.name, table.header, table.rows)
+    shutil.copyfile(ledger, out / LEDGER_COPY)
+    report = _report(config, micro, aggregates, ledger, check)
+    (out / REPORT).write_text(canonical_json(report) + "\n", encoding="utf-8")
+    micro_fields = [_field(schema, n, micro.levels.get(n)) for n in micro.header]
+    resources = [
+        _resource(out, MICRODATA, f"{MICRODATA}.csv", micro_fields, "csv"),
+        _resource(out, f"{MICRODATA}-parquet", f"{MICRODATA}.parquet", micro_fields, "parquet"),
+    ]
+    for table in aggregates.tables:
+        fields = _aggregate_fields(schema, table.breakdown)
+        stem = f"aggregates/{table.breakdown.name}"
+        resources.append(_resource(out, f"aggregates-{table.breakdown.name}", f"{stem}.csv", fields, "csv"))
+        resources.append(
+            _resource(out, f"aggregates-{table.breakdown.name}-parquet", f"{stem}.parquet", fields, "parquet")
+        )
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    changes = config.changes or ("First release.",)
+    (out / "CHANGELOG.md").write_text(
+        f"# {config.title}\n\n## {config.version} ({created[:10]})\n\n" + "".join(f"- {c}\n" for c in changes),
+        encoding="utf-8",
+    )
+    package = {
+        "$schema": PROFILE,
+        "name": config.name,
+        "title": config.title,
+        "version": config.version,
+        "created": created,
+        "licenses": list(config.licenses),
+        "sources": list(config.sources),
+        "contributors": list(config.contributors),
+        "citation": config.citation or f"{config.title}, version {config.version}",
+        "resources": resources,
+        "ctdx:privacy": {
+            "release": f"{config.name}@{config.version}",
+            "k": micro.k,
+            "quasi_identifiers": list(micro.quasi_identifiers),
+            "sensitive": list(micro.sensitive),
+            "l_diversity": micro.l_diversity,
+            "threshold": aggregates.threshold,
+            "epsilon": aggregates.epsilon,
+            "delta": aggregates.delta,
+            "ledger": LEDGER_COPY,
+            "ledger_head": report["ledger"]["head"],
+            "report": REPORT,
+            "report_hash": "sha256:" + sha256_file(out / REPORT),
+        },
+    }
+    (out / "datapackage.json").write_text(canonical_json(package) + "\n", encoding="utf-8")
+    return BuiltRelease(path=out, microdata_rows=len(micro.rows), report=report)
