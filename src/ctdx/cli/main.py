@@ -7,6 +7,7 @@ import typer
 from ctdx import __version__
 from ctdx.cli import audit as audit_cli
 from ctdx.cli import db as db_cli
+from ctdx.cli import importing as importing_cli
 from ctdx.cli import keys as keys_cli
 from ctdx.cli import release as release_cli
 from ctdx.cli import screen as screen_cli
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(standard_cli.app, name="standard")
+app.command("import")(importing_cli.import_command)
 app.add_typer(release_cli.app, name="release")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
