@@ -99,3 +99,18 @@ def test_a_new_interview_never_overwrites_an_existing_draft(tmp_path: Path) -> N
     run = runner.invoke(app, ["screen", "--draft", str(draft)], input="n\n")
     assert run.exit_code == 8 and "--resume" in run.output
     assert draft.read_text(encoding="utf-8") == before
+
+
+def test_context_options_are_checked_and_stored(tmp_path: Path) -> None:
+    draft, out = tmp_path / "draft.json", tmp_path / "result.json"
+    bad = runner.invoke(app, ["screen", "--identified-by", "Church", "--draft", str(draft)])
+    assert bad.exit_code == 9 and "identified_by_org_type" in bad.output and "LawEnforcement" in bad.output
+    args = ["screen", "--instrument", "journey", "--identified-by", "ImmigrationService", "--setting", "=border post"]
+    run = runner.invoke(
+        app, [*args, "--interviewer", "u-17", "--draft", str(draft), "--out", str(out)], input="n\n" * 11
+    )
+    assert run.exit_code == 0, run.output
+    context = json.loads(out.read_text(encoding="utf-8"))["context"]
+    assert context["identified_by_org_type"] == "ImmigrationService"
+    assert context["interviewer"] == "u-17"
+    assert context["setting"] == "'=border post", "free text is stored spreadsheet-safe"

@@ -79,6 +79,7 @@ def screen(
     reference_period: str | None = typer.Option(None, help="Reference period for forced labour (ICLS)."),
     interpreter: bool | None = typer.Option(None, "--interpreter/--no-interpreter", help="Was an interpreter used?"),
     interviewer: str | None = typer.Option(None, help="Account or staff code of the interviewer (never a name)."),
+    identified_by: str | None = typer.Option(None, help="HTCDS org_Type of the identifying organisation (NGO, ...)."),
     draft_path: Path = typer.Option(DEFAULT_DRAFT, "--draft", help="Where the draft is saved after each answer."),
     resume: Path | None = typer.Option(
         None, "--resume", help="Continue the draft in this file (its instrument, language and profile are kept)."
@@ -102,11 +103,12 @@ def screen(
                     path=str(draft_path),
                 )
             language: Language = "en" if lang == "en" else "fr" if lang == "fr" else "es"
-            context = ScreeningContext(
+            context = ScreeningContext.checked(
                 setting=_text(setting),
                 reference_period=_text(reference_period),
                 interpreter_used=interpreter,
                 interviewer=_text(interviewer),
+                identified_by_org_type=identified_by,
             )
             draft = Interview.start(instrument, language, Profile(age_group=age, exploitation=exploitation), context)
             draft.save(draft_path)

@@ -10,7 +10,11 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from ctdx.errors import ValidationError
+from ctdx.standard import load_standard
 
 
 class AnswerValue(StrEnum):
@@ -73,7 +77,8 @@ class Profile(BaseModel):
 class ScreeningContext(BaseModel):
     """How and where the screening happened (HTCDS issue #3); stored with the result, never scored.
 
-    ``interviewer`` is the account or staff code of who recorded the answers, never a person's name.
+    ``interviewer`` is the account or staff code of who recorded the answers, never a person's name;
+    ``identified_by_org_type`` is an HTCDS ``org_Type`` value.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -84,3 +89,20 @@ class ScreeningContext(BaseModel):
     interpreter_used: bool | None = None
     identified_by_org_type: Annotated[str | None, Field(max_length=100)] = None
     interviewer: Annotated[str | None, Field(max_length=200)] = None
+
+    @classmethod
+    def checked(cls, **values: object) -> ScreeningContext:
+        """A context from loose values (CLI options, form fields); ValidationError naming each bad field."""
+        try:
+            return cls.model_validate(values)
+        except PydanticValidationError as exc:
+            problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+            raise ValidationError("; ".join(problems), problems=problems) from None
+
+    @field_validator("identified_by_org_type")
+    @classmethod
+    def _org_type(cls, value: str | None) -> str | None:
+        allowed = load_standard().field("org_Type").value_names
+        if value is not None and value not in allowed:
+            raise ValueError(f"not an HTCDS org_Type (expected one of {', '.join(allowed)})")
+        return value
