@@ -9,6 +9,7 @@ from ctdx.cli import audit as audit_cli
 from ctdx.cli import db as db_cli
 from ctdx.cli import importing as importing_cli
 from ctdx.cli import keys as keys_cli
+from ctdx.cli import linkage as linkage_cli
 from ctdx.cli import release as release_cli
 from ctdx.cli import screen as screen_cli
 from ctdx.cli import standard as standard_cli
@@ -25,6 +26,8 @@ app.add_typer(release_cli.app, name="release")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
+app.add_typer(linkage_cli.contribute_app, name="contribute")
+app.add_typer(linkage_cli.hub_app, name="hub")
 app.add_typer(screen_cli.app, name="screen")
 
 

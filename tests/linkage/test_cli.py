@@ -1,0 +1,123 @@
+"""``ctdx contribute`` and ``ctdx hub`` as an organisation and a hub would run them."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ctdx.cli.main import app
+from ctdx.errors import IntegrityError
+from tests.linkage.cohort import COHORT, ORGANISATIONS
+
+runner = CliRunner()
+
+
+def write_cases(path: Path, org: str) -> Path:
+    lines = []
+    for entry in COHORT:
+        if entry.organisation != org:
+            continue
+        values = {
+            k: (v.isoformat() if isinstance(v, dt.date) else list(v) if isinstance(v, tuple) else v)
+            for k, v in entry.case().values.items()
+            if not (k == "prs_Birthdate" and isinstance(v, str))  # ages are not importable dates
+        }
+        lines.append(json.dumps({"source": {"system": org, "record_id": entry.record_id}, "values": values}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Path) -> None:
+    secret = tmp_path / "linkage.secret"
+    run("contribute", "secret", str(secret))
+    assert secret.stat().st_mode & 0o077 == 0
+    database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    packages = []
+    for org in ORGANISATIONS:
+        key = tmp_path / f"{org}.pem"
+        output = run("contribute", "signing-key", str(key))
+        public = re.search(r"^([0-9a-f]{64})$", output, re.MULTILINE)
+        assert public is not None
+        run("hub", "register", org, public.group(1), "--database", database)
+        consented = tmp_path / f"{org}.consented"
+        consented.write_text("\n".join(e.record_id for e in COHORT if e.organisation == org and e.consent))
+        package = tmp_path / f"{org}.package.json"
+        args = ["--organisation", org, "--secret", str(secret), "--signing-key", str(key)]
+        cases = write_cases(tmp_path / f"{org}.jsonl", org)
+        output = run("contribute", "build", str(cases), *args, "--consented", str(consented), "--out", str(package))
+        assert "cases" in output
+        packages.append(str(package))
+    output = run("hub", "receive", *packages, "--database", database)
+    assert output.count("added") == 3
+    summary = json.loads(run("hub", "link", "--database", database, "--json"))
+    people = {e.person for e in COHORT if e.consent}
+    # Without the age-only birth date, Lan's two records still agree on the name and the rest.
+    assert summary["distinct_persons"] == len(people)
+    low, high = summary["distinct_persons_range"]
+    assert low <= len(people) <= high
+    assert summary["records"] == sum(1 for e in COHORT if e.consent)
+
+
+def test_a_tampered_package_file_is_refused_with_the_integrity_exit_code(tmp_path: Path) -> None:
+    secret = tmp_path / "s"
+    key = tmp_path / "k.pem"
+    run("contribute", "secret", str(secret))
+    public = re.search(r"([0-9a-f]{64})", run("contribute", "signing-key", str(key)))
+    assert public is not None
+    database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    run("hub", "register", "ngo", public.group(1), "--database", database)
+    consented = tmp_path / "c"
+    consented.write_text("n1\nn2\n")
+    package = tmp_path / "p.json"
+    cases = write_cases(tmp_path / "ngo.jsonl", "ngo")
+    # Which cases may be shared is never assumed: --consented is required.
+    missing = [
+        "contribute",
+        "build",
+        str(cases),
+        "--organisation",
+        "ngo",
+        "--secret",
+        str(secret),
+        "--out",
+        str(package),
+    ]
+    assert runner.invoke(app, [*missing, "--signing-key", str(key)]).exit_code != 0
+    assert not package.exists()
+    args = ["--organisation", "ngo", "--secret", str(secret), "--signing-key", str(key), "--consented", str(consented)]
+    run("contribute", "build", str(cases), *args, "--out", str(package))
+    envelope = json.loads(package.read_text())
+    signature = bytearray(base64.b64decode(envelope["signature"]))
+    signature[0] ^= 1
+    envelope["signature"] = base64.b64encode(bytes(signature)).decode()
+    package.write_text(json.dumps(envelope))
+    result = runner.invoke(app, ["hub", "receive", str(package), "--database", database])
+    assert result.exit_code == IntegrityError.exit_code
+    assert "signature" in result.output
+    # Writing over an existing file is refused.
+    assert runner.invoke(app, ["contribute", "secret", str(secret)]).exit_code != 0
+
+
+def test_duplicates_inside_one_organisation(tmp_path: Path) -> None:
+    cases = tmp_path / "all.jsonl"
+    lines = []
+    for org in ORGANISATIONS:
+        lines.extend(write_cases(tmp_path / f"{org}.jsonl", org).read_text().splitlines())
+    cases.write_text("\n".join(lines) + "\n")
+    result = json.loads(run("contribute", "duplicates", str(cases), "--json"))
+    persons = result["persons"]
+    assert persons["ngo:n1"] == persons["police:p1"] == persons["hotline:h1"]
+    assert persons["ngo:n2"] != persons["ngo:n1"]
+    assert persons["ngo:n3"] != persons["police:p2"]
+    assert result["mode"] == "plaintext"
