@@ -11,6 +11,7 @@ from ctdx.cli import importing as importing_cli
 from ctdx.cli import keys as keys_cli
 from ctdx.cli import linkage as linkage_cli
 from ctdx.cli import release as release_cli
+from ctdx.cli import sample as sample_cli
 from ctdx.cli import screen as screen_cli
 from ctdx.cli import standard as standard_cli
 
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(standard_cli.app, name="standard")
 app.command("import")(importing_cli.import_command)
 app.add_typer(release_cli.app, name="release")
+app.command("sample")(sample_cli.sample_command)
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
