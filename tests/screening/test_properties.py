@@ -18,7 +18,7 @@ answer_sets = st.dictionaries(st.sampled_from(ITEM_IDS), st.sampled_from([v.valu
 profiles = st.builds(
     Profile, age_group=st.sampled_from(list(AgeGroup)), exploitation=st.sampled_from(list(ExploitationKind))
 )
-instruments = st.sampled_from(["triage", "journey", "forced_labour"])
+instruments = st.sampled_from(["triage", "journey", "forced_labour", "full"])
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -9,13 +9,14 @@ an unknown HTCDS value, lacks a translation or lists an unknown item is refused 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as PydanticValidationError
 
 from ctdx.errors import ConfigError, NotFoundError
@@ -94,6 +95,36 @@ class Instrument(BaseModel):
     composite: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class BankIndex:
+    """The items grouped the ways the engine asks for them."""
+
+    items: dict[str, Item]
+    by_dimension: dict[str, tuple[Item, ...]]
+    by_role: dict[Role, tuple[str, ...]]
+    supporting: dict[str, tuple[str, ...]]
+    involuntariness: tuple[str, ...]
+    threat_of_penalty: tuple[str, ...]
+    labour: tuple[str, ...]
+    violence: frozenset[str]
+    weights: dict[str, dict[str, Weight]]
+
+    @classmethod
+    def of(cls, items: tuple[Item, ...]) -> BankIndex:
+        return cls(
+            items={i.id: i for i in items},
+            by_dimension={d: tuple(i for i in items if i.dimension == d) for d in DIMENSIONS},
+            by_role={r: tuple(i.id for i in items if i.role == r) for r in Role},
+            supporting={e: tuple(i.id for i in items if e in i.elements) for e in ("act", "means", "purpose")},
+            involuntariness=tuple(i.id for i in items if i.icls == "involuntariness"),
+            threat_of_penalty=tuple(i.id for i in items if i.icls == "threat_of_penalty"),
+            labour=tuple(i.id for i in items if i.labour),
+            # ILO forced-labour indicator 5: physical and sexual violence (ILO 2012).
+            violence=frozenset(i.id for i in items if 5 in i.ilo11),
+            weights={t: {i.id: w for i in items if (w := i.weight(t)) is not None} for t in WEIGHT_TABLES},
+        )
+
+
 class Bank(BaseModel):
     """The whole bank: items, instruments, interface strings, and their versions."""
 
@@ -106,14 +137,25 @@ class Bank(BaseModel):
     instruments: tuple[Instrument, ...]
     ui: dict[str, Any]
 
+    _index: BankIndex | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._index = BankIndex.of(self.items)
+
+    @property
+    def index(self) -> BankIndex:
+        """Look-up tables over the items, built once (the engine scores many answer sets per result)."""
+        assert self._index is not None
+        return self._index
+
     def item(self, item_id: str) -> Item:
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        raise NotFoundError(f"no item {item_id!r} in indicator bank {self.version}", item=item_id)
+        try:
+            return self.index.items[item_id]
+        except KeyError:
+            raise NotFoundError(f"no item {item_id!r} in indicator bank {self.version}", item=item_id) from None
 
     def item_ids(self) -> frozenset[str]:
-        return frozenset(i.id for i in self.items)
+        return frozenset(self.index.items)
 
     def instrument(self, instrument_id: str) -> Instrument:
         for instrument in self.instruments:
@@ -123,10 +165,11 @@ class Bank(BaseModel):
         raise NotFoundError(f"no screening instrument {instrument_id!r} (known: {known})", instrument=instrument_id)
 
     def of_dimension(self, dimension: str) -> tuple[Item, ...]:
-        return tuple(i for i in self.items if i.dimension == dimension)
+        return self.index.by_dimension[dimension]
 
-    def with_role(self, role: Role) -> tuple[Item, ...]:
-        return tuple(i for i in self.items if i.role == role)
+    def with_role(self, role: Role) -> tuple[str, ...]:
+        """The ids of the items with ``role``."""
+        return self.index.by_role[role]
 
 
 def _read(name: str) -> Any:

@@ -138,6 +138,7 @@ def _fire(rule_id: str, *evidence: str) -> FiredRule:
 def _evaluate(
     bank: Bank, answers: Mapping[str, Answer], profile: Profile, relevant: frozenset[str], period: str | None
 ) -> _Evaluation:
+    ix = bank.index
     yes = frozenset(i for i, a in answers.items() if a.value == AnswerValue.YES)
 
     def unanswered(item_id: str) -> bool:
@@ -146,16 +147,18 @@ def _evaluate(
     def yes_of(items: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(i for i in items if i in yes)
 
-    minority = yes_of(tuple(i.id for i in bank.with_role(Role.MINORITY_SIGN)))
+    minority = yes_of(ix.by_role[Role.MINORITY_SIGN])
     age_to_verify = profile.age_group == AgeGroup.UNKNOWN and bool(minority)
     rule_applied, tables = _tables(profile, age_to_verify)
 
     dimensions = []
     for dim in DIMENSIONS:
-        items = bank.of_dimension(dim)
+        items = ix.by_dimension[dim]
+        yes_items = tuple(i.id for i in items if i.id in yes)
         positive_under, clause = [], None
         for table in tables:
-            found = dimension_clause(w for i in items if i.id in yes and (w := i.weight(table)) is not None)
+            weights = ix.weights[table]
+            found = dimension_clause(weights[i] for i in yes_items if i in weights)
             if found:
                 positive_under.append(table)
                 clause = clause or f"{found} ({table})"
@@ -166,15 +169,15 @@ def _evaluate(
                 positive=bool(positive_under),
                 clause=clause,
                 positive_under=tuple(positive_under),
-                yes_items=tuple(i.id for i in items if i.id in yes),
+                yes_items=yes_items,
                 missing_items=tuple(i.id for i in items if i.id in relevant and unanswered(i.id)),
                 asked_items=sum(1 for i in items if i.id in relevant),
             )
         )
     pos = {d.dimension: d.positive for d in dimensions}
 
-    involuntary = tuple(i.id for i in bank.items if i.icls == "involuntariness" and i.id in yes)
-    penalty = tuple(i.id for i in bank.items if i.icls == "threat_of_penalty" and i.id in yes)
+    involuntary = yes_of(ix.involuntariness)
+    penalty = yes_of(ix.threat_of_penalty)
     forced = ForcedLabourOutcome(
         positive=bool(involuntary and penalty),
         involuntariness=involuntary,
@@ -186,8 +189,8 @@ def _evaluate(
     status: ElementStatus
     element: Literal["act", "means", "purpose"]
     for element in ("act", "means", "purpose"):
-        supporting = [i.id for i in bank.items if element in i.elements]
-        found_yes = [i for i in supporting if i in yes]
+        supporting = ix.supporting[element]
+        found_yes = list(yes_of(supporting))
         if element == "purpose" and forced.positive:
             found_yes.append("icls.forced_labour")
         asked = [i for i in supporting if i in relevant]
@@ -208,12 +211,12 @@ def _evaluate(
     journey = JourneyOutcome(
         indicated=bool(journey_yes),
         yes_items=journey_yes,
-        violence_on_journey=any(5 in bank.item(i).ilo11 and bank.item(i).phase == "transit" for i in yes),
-        family_member_affected=bool(yes_of(tuple(i.id for i in bank.with_role(Role.JOURNEY_FAMILY)))),
+        violence_on_journey=any(ix.items[i].phase == "transit" for i in yes & ix.violence),
+        family_member_affected=bool(yes_of(ix.by_role[Role.JOURNEY_FAMILY])),
     )
-    intended = yes_of(tuple(i.id for i in bank.with_role(Role.INTENDED_PURPOSE)))
-    smuggling = yes_of(tuple(i.id for i in bank.with_role(Role.SMUGGLING)))
-    consent = yes_of(tuple(i.id for i in bank.with_role(Role.CONSENT)))
+    intended = yes_of(ix.by_role[Role.INTENDED_PURPOSE])
+    smuggling = yes_of(ix.by_role[Role.SMUGGLING])
+    consent = yes_of(ix.by_role[Role.CONSENT])
 
     def dims(*names: str) -> tuple[str, ...]:
         return tuple(n for n in names if pos[n])
@@ -224,7 +227,7 @@ def _evaluate(
     for d in dimensions:
         if d.positive:
             # Only the items listed in a weight table that made the dimension positive count as evidence.
-            counted = [i for i in d.yes_items if any(bank.item(i).weight(t) for t in d.positive_under)]
+            counted = [i for i in d.yes_items if any(i in ix.weights[t] for t in d.positive_under)]
             fired.append(_fire("delphi.dimension_positive", d.dimension, *counted))
     trafficking: list[FiredRule] = []
     if rule_applied == "child":
@@ -255,7 +258,7 @@ def _evaluate(
     if journey.indicated:
         fired.append(_fire("journey.any_yes", *journey_yes))
 
-    labour_yes = tuple(i.id for i in bank.items if i.labour and i.id in yes)
+    labour_yes = yes_of(ix.labour)
     if trafficking:
         continuum = ContinuumClass.TRAFFICKING_INDICATED
     elif forced.positive:
@@ -284,7 +287,7 @@ def _evaluate(
         fired=tuple(fired),
         smuggling=smuggling,
         consent=bool(consent),
-        violence=any(5 in bank.item(i).ilo11 for i in yes),
+        violence=bool(yes & ix.violence),
         labour_breach=bool(labour_yes),
         exploitation=pos["D4"],
     )
