@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from ctdx.casework.access import read_notes
+from ctdx.casework.cases import add_plan, change_status, open_case, show_case
+from ctdx.casework.consent import Purpose
+from ctdx.casework.consents import record_consent
+from ctdx.casework.lifecycle import CaseStatus
+from ctdx.casework.referral_store import move_referral, refer
+from ctdx.casework.referrals import ReferralKind, ReferralState
+from ctdx.errors import ConsentError, NotFoundError, PermissionDenied
+from ctdx.store.tables import AuditEventRow, Referral
+
+from .conftest import World
+
+TODAY = dt.date.today()
+
+
+def _case(world: World) -> uuid.UUID:
+    with world.acting(world.worker) as ctx:
+        return open_case(ctx, TODAY)
+
+
+def _audit(world: World) -> list[AuditEventRow]:
+    with world.store.transaction() as session:
+        return list(session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq)))
+
+
+def test_a_referral_without_consent_is_refused_and_nothing_is_written(world: World) -> None:
+    case_id = _case(world)
+    events_before = len(_audit(world))
+    with pytest.raises(ConsentError), world.acting(world.worker) as ctx:
+        refer(ctx, case_id, "clinic", service="medical")
+    with world.store.transaction() as session:
+        assert session.scalars(select(Referral)).all() == []
+    assert len(_audit(world)) == events_before
+
+
+def test_an_override_needs_the_permission_and_is_audited_with_a_sealed_reason(world: World) -> None:
+    case_id = _case(world)
+    with pytest.raises(PermissionDenied), world.acting(world.worker) as ctx:
+        refer(ctx, case_id, "clinic", service="medical", override_reason="needs urgent surgery")
+    with world.acting(world.admin) as ctx:
+        referral = refer(ctx, case_id, "clinic", service="medical", override_reason="needs urgent surgery")
+    assert referral.consent_basis == "override" and referral.state is ReferralState.IN_PROGRESS
+    overrides = [e for e in _audit(world) if e.action == "override"]
+    assert len(overrides) == 1
+    detail = overrides[0].detail
+    assert detail["purpose"] == "referral" and detail["recipient"] == "clinic" and detail["basis"] == "override"
+    assert overrides[0].actor == world.admin.label
+    assert "urgent surgery" not in str([e.detail for e in _audit(world)])
+    with world.acting(world.admin) as ctx:
+        notes = read_notes(ctx, case_id)
+    assert [(n.kind, str(n.id), text) for n, text in notes] == [
+        ("consent_override", detail["note_id"], "needs urgent surgery")
+    ]
+    assert world.store.verify_audit().ok
+
+
+def test_consent_must_name_the_recipient_and_must_not_be_withdrawn(world: World) -> None:
+    case_id = _case(world)
+    with world.acting(world.worker) as ctx:
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=TODAY, recipient="police")
+    with pytest.raises(ConsentError), world.acting(world.worker) as ctx:
+        refer(ctx, case_id, "clinic")
+    with world.acting(world.worker) as ctx:
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=TODAY, recipient="clinic")
+        referral = refer(ctx, case_id, "clinic", service="medical", reason="AdditionalServicesRequired")
+    assert referral.consent_basis == "consent" and referral.service == "medical"
+    with world.acting(world.worker) as ctx:
+        move_referral(ctx, referral.id, ReferralState.REVOKED, "sent to the wrong clinic")
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=False, decided_on=TODAY, recipient="clinic")
+    with pytest.raises(ConsentError), world.acting(world.worker) as ctx:
+        refer(ctx, case_id, "clinic")
+
+
+def _referred(world: World, kind: ReferralKind = ReferralKind.REFERRAL) -> tuple[uuid.UUID, uuid.UUID]:
+    case_id = _case(world)
+    with world.acting(world.worker) as ctx:
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=TODAY)
+        referral = refer(ctx, case_id, "clinic", kind=kind, service="medical")
+    return case_id, referral.id
+
+
+def test_another_organisation_cannot_act_on_the_case_until_it_accepts_the_referral(world: World) -> None:
+    case_id, referral_id = _referred(world)
+    with pytest.raises(NotFoundError), world.acting(world.clinic_worker) as ctx:
+        show_case(ctx, case_id)
+    with pytest.raises(NotFoundError), world.acting(world.clinic_worker) as ctx:
+        add_plan(ctx, case_id, "Health")
+    with pytest.raises(PermissionDenied), world.acting(world.worker) as ctx:
+        move_referral(ctx, referral_id, ReferralState.ACCEPTED)
+    with world.acting(world.clinic_worker) as ctx:
+        move_referral(ctx, referral_id, ReferralState.ACCEPTED)
+        seen = show_case(ctx, case_id)
+        add_plan(ctx, case_id, "Health", planned_end=TODAY + dt.timedelta(days=30))
+    assert not seen.owned_by_actor and seen.consents == () and seen.tasks == ()
+    with pytest.raises(PermissionDenied), world.acting(world.clinic_worker) as ctx:
+        change_status(ctx, case_id, CaseStatus.CLOSED, "done here")
+    with world.acting(world.clinic_worker) as ctx:
+        move_referral(ctx, referral_id, ReferralState.DONE)
+    with pytest.raises(NotFoundError), world.acting(world.clinic_worker) as ctx:
+        show_case(ctx, case_id)
+    with world.acting(world.worker) as ctx:
+        view = show_case(ctx, case_id)
+        closed = change_status(ctx, case_id, CaseStatus.CLOSED_REFERRED, "continues at the clinic")
+    assert [p.plan_type for p in view.plans] == ["Health"]
+    assert [r.state for r in view.referrals] == [ReferralState.DONE]
+    assert closed.status == "ClosedReferred"
+
+
+def test_a_rejected_referral_opens_nothing_and_needs_a_reason(world: World) -> None:
+    case_id, referral_id = _referred(world)
+    with world.acting(world.clinic_worker) as ctx:
+        rejected = move_referral(ctx, referral_id, ReferralState.REJECTED, "no capacity this month")
+    assert rejected.state is ReferralState.REJECTED
+    with pytest.raises(NotFoundError), world.acting(world.clinic_worker) as ctx:
+        show_case(ctx, case_id)
+
+
+def test_an_accepted_transfer_hands_the_case_over(world: World) -> None:
+    case_id, transfer_id = _referred(world, ReferralKind.TRANSFER)
+    with world.acting(world.clinic_worker) as ctx:
+        move_referral(ctx, transfer_id, ReferralState.ACCEPTED)
+        view = show_case(ctx, case_id)
+    assert view.owned_by_actor and view.organisation == "clinic" and view.owner is None
+    with pytest.raises(NotFoundError), world.acting(world.worker) as ctx:
+        show_case(ctx, case_id)
+    assert world.store.verify_audit().ok
+
+
+def test_an_unrelated_organisation_cannot_see_a_referral(world: World) -> None:
+    _, referral_id = _referred(world)
+    third = world.store.ensure_organisation("police", "Police").id
+    from .conftest import _add_user
+
+    officer = _add_user(world.store, third, "officer", "caseworker")
+    with pytest.raises(NotFoundError), world.acting(officer) as ctx:
+        move_referral(ctx, referral_id, ReferralState.ACCEPTED)
