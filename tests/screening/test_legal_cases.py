@@ -185,3 +185,15 @@ def test_an_item_missing_from_the_child_list_does_not_count_for_a_child() -> Non
     assert adult.dimension("D3").positive
     evidence = next(r.evidence for r in adult.fired_rules if r.rule == "delphi.dimension_positive")
     assert evidence == ("D3", "VR01", "VR02", "VR07")
+
+
+def test_child_in_sexual_exploitation_with_an_act_is_indicated_without_exploitative_work_conditions() -> None:
+    child_sexual = Profile(age_group=AgeGroup.CHILD, exploitation=ExploitationKind.SEXUAL)
+    result = screen("full", answered("full", {"ACT05", "SX01"}), child_sexual)
+    assert result.trafficking_indicated and not result.delphi_indicated
+    assert "palermo.exploitation_purpose" in result.rule_ids()
+    assert result.htcds_values["vic_TypeOfExploitation"] == ("SexualExploitation",)
+    adult = screen("full", answered("full", {"ACT05", "SX01"}), Profile(age_group=AgeGroup.ADULT))
+    assert not adult.trafficking_indicated, "an adult needs means as well"
+    with_means = screen("full", answered("full", {"ACT05", "SX01", "CD01", "CD03"}), Profile(age_group=AgeGroup.ADULT))
+    assert with_means.trafficking_indicated

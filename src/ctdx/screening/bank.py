@@ -49,6 +49,7 @@ class Role(StrEnum):
     SMUGGLING = "smuggling"
     MINORITY_SIGN = "minority_sign"
     INTENDED_PURPOSE = "intended_purpose"
+    EXPLOITATION_PURPOSE = "exploitation_purpose"
     JOURNEY_FAMILY = "journey_family"
 
 

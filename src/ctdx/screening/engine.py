@@ -215,6 +215,7 @@ def _evaluate(
         family_member_affected=bool(yes_of(ix.by_role[Role.JOURNEY_FAMILY])),
     )
     intended = yes_of(ix.by_role[Role.INTENDED_PURPOSE])
+    named_purpose = yes_of(ix.by_role[Role.EXPLOITATION_PURPOSE])
     smuggling = yes_of(ix.by_role[Role.SMUGGLING])
     consent = yes_of(ix.by_role[Role.CONSENT])
 
@@ -235,6 +236,8 @@ def _evaluate(
             trafficking.append(_fire("delphi.child", *act_items, "D4"))
         if act and intended:
             trafficking.append(_fire("palermo.intent", *act_items, *intended))
+        if act and named_purpose:
+            trafficking.append(_fire("palermo.exploitation_purpose", *act_items, *named_purpose))
         if act and forced.positive:
             trafficking.append(_fire("palermo.forced_labour", *act_items, "icls.forced_labour"))
     else:
@@ -242,6 +245,10 @@ def _evaluate(
             trafficking.append(_fire("delphi.adult", *dims("D1", "D2", "D3", "D4", "D5", "D6")))
         if act and recruitment_means(pos) and intended:
             trafficking.append(_fire("palermo.intent", *act_items, *dims("D1", "D2", "D3"), *intended))
+        if act and any_means(pos) and named_purpose:
+            trafficking.append(
+                _fire("palermo.exploitation_purpose", *act_items, *dims("D1", "D2", "D3", "D5", "D6"), *named_purpose)
+            )
         if act and any_means(pos) and forced.positive:
             trafficking.append(
                 _fire("palermo.forced_labour", *act_items, *dims("D1", "D2", "D3", "D5", "D6"), "icls.forced_labour")

@@ -7,6 +7,7 @@ must cite its legal or methodological source, and the engine has to say exactly 
   (2009, WCMS_105023, p. 3), as transcribed in domain.md 2.1 (unverified against the PDF).
 - Child rule: Palermo Protocol Art. 3(c)-(d); age presumption: Council of Europe Convention (2005) Art. 10(3).
 - Intent rule: Palermo Protocol Art. 3(a), "for the purpose of exploitation" (domain.md 1.1).
+- Named-purpose rule: Palermo Protocol Art. 3(a) (sexual exploitation), 3(c); ILO C182 Art. 3(b) for children.
 - Consent: Palermo Protocol Art. 3(b). Smuggling: Smuggling of Migrants Protocol Art. 3(a) (domain.md 1.2).
 - Forced labour: 20th ICLS (2018) guidelines; operational "one involuntariness + one coercion" rule from
   ILO, *Hard to see, harder to count* (2012) (domain.md 2.3, unverified).
@@ -58,6 +59,12 @@ RULES: dict[str, Rule] = {
             "An act and the means of recruitment (or, for a child, an act alone) for an intended purpose of "
             "exploitation meet the test before any exploitation has happened.",
             "Palermo Protocol Art. 3(a) ('for the purpose of exploitation'), Art. 3(c)",
+        ),
+        Rule(
+            "palermo.exploitation_purpose",
+            "An act and a positive means dimension (or, for a child, an act alone) with a form of exploitation "
+            "that the Protocol names itself (sexual exploitation) meet the test.",
+            "Palermo Protocol Art. 3(a), 3(c); ILO Worst Forms of Child Labour Convention (C182) Art. 3(b)",
         ),
         Rule(
             "palermo.forced_labour",
