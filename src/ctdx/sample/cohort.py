@@ -31,7 +31,7 @@ from ctdx.sample.targets import Categorical, IntArray, Targets, _draw, load_targ
 from ctdx.standard import Standard, country_name, load_standard
 
 GENERATOR_VERSION = "1"
-CHUNK_RECORDS = 50_000
+CHUNK_RECORDS = 20_000
 MAX_CASES = 100_000_000
 MAX_ORGANISATIONS = 500
 LAST_DAY = np.datetime64("2023-12-31", "D")
