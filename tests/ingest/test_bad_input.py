@@ -47,8 +47,13 @@ def test_impossible_and_future_dates(tmp_path: Path) -> None:
         ["d", "", "Feminine", "", "1850-01-01", ""],
     )
     result = dry(path)
-    assert [(i.row, i.column) for i in issues(result, "impossible_date")] == [(2, "prs_Birthdate"), (5, "prs_Birthdate")]
-    assert [(i.row, i.column, i.value) for i in issues(result, "future_date")] == [(3, "ext_CaseOpenedDate", "2031-01-01")]
+    assert [(i.row, i.column) for i in issues(result, "impossible_date")] == [
+        (2, "prs_Birthdate"),
+        (5, "prs_Birthdate"),
+    ]
+    assert [(i.row, i.column, i.value) for i in issues(result, "future_date")] == [
+        (3, "ext_CaseOpenedDate", "2031-01-01")
+    ]
     assert [i.row for i in issues(result, "invalid_date")] == [4]
     # prs_Birthdate is identifying: the report never shows its value
     assert all(i.value is None for i in result.report.details if i.field == "prs_Birthdate")
@@ -76,7 +81,9 @@ def test_age_under_0_or_over_120(tmp_path: Path) -> None:
 
 
 def test_birth_date_after_case_date(tmp_path: Path) -> None:
-    path = _native(tmp_path, ["a", "", "", "", "2020-05-01", "2019-01-01"], ["b", "", "", "", "2000-05-01", "2019-01-01"])
+    path = _native(
+        tmp_path, ["a", "", "", "", "2020-05-01", "2019-01-01"], ["b", "", "", "", "2000-05-01", "2019-01-01"]
+    )
     result = dry(path)
     [problem] = issues(result, "birth_after_case")
     assert (problem.row, problem.column) == (2, "prs_Birthdate")
@@ -98,7 +105,12 @@ def test_missing_core_fields_are_warnings_and_unidentifiable_rows_errors(tmp_pat
 
 
 def test_duplicate_source_ids_refuse_the_later_rows_only(tmp_path: Path) -> None:
-    path = _native(tmp_path, ["A1", "", "Feminine", "", "", ""], ["A2", "", "Masculine", "", "", ""], ["A1", "", "Masculine", "", "", ""])
+    path = _native(
+        tmp_path,
+        ["A1", "", "Feminine", "", "", ""],
+        ["A2", "", "Masculine", "", "", ""],
+        ["A1", "", "Masculine", "", "", ""],
+    )
     result = dry(path, quarantine=tmp_path / "q.csv")
     [dup] = issues(result, "duplicate_source_id")
     assert (dup.row, dup.column) == (4, "source_record_id")

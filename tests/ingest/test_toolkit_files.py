@@ -85,7 +85,11 @@ def test_official_excel_template_filled_with_sample_rows(shared_dir: Path, tmp_p
     assert {"prs_MailingCity", "prs_MailingCountry", "prs_MailingStreet"} <= mismatched
     assert any(i.field == "cas_ReasonForOutgoingReferral" for i in issues(result, "header_mismatch"))
     refused = {(i.column, i.code) for i in result.report.details if i.row == 5 and i.severity == "error"}
-    assert refused == {("prs_Gender", "unknown_value"), ("prs_Citizenship", "not_a_country"), ("cas_Status", "unknown_value")}
+    assert refused == {
+        ("prs_Gender", "unknown_value"),
+        ("prs_Citizenship", "not_a_country"),
+        ("cas_Status", "unknown_value"),
+    }
     first, second = _records(path)
     assert first.values["vic_MethodsOfControl"] == ("DebtBondage", "WithholdsDocuments")
     assert first.values["vic_TraffickingStatusDecisionMakingOrg"] == "NGO"
@@ -102,7 +106,7 @@ def _xlsform_names(shared_dir: Path) -> list[tuple[str, str]]:
 
 
 def _kobo_rows(shared_dir: Path) -> list[list[object]]:
-    """A Kobo export of the official XLSForm: its names (some in a group), meta columns, space-separated multi-selects."""
+    """A Kobo export of the official XLSForm: its names (some in a group), meta columns, multi-selects with spaces."""
     names = _xlsform_names(shared_dir)
     header = ["start", "end"]
     header += [f"group_victim/{name}" if name.startswith("vic_") else name for _, name in names]

@@ -6,10 +6,10 @@ file whose content contradicts its extension, an empty file, a truncated archive
 inside a quoted cell raises ``InputFileError``: those are not rows with problems, the file cannot be read.
 
 Encodings: a BOM decides; otherwise a first pass (which also computes the file's SHA-256 and counts its
-lines for the progress bar) checks whether the whole file is valid UTF-8. If it is not,
-charset-normalizer looks at a sample; for Western text, bytes 0x80-0x9F (curly quotes, euro sign in
-Windows-1252, control codes in Latin-1) decide between Windows-1252 and Latin-1, which charset
-detectors routinely confuse because the two agree on every other byte.
+lines for the progress bar) checks whether the whole file is valid UTF-8. If it is not and a sample reads
+as Western European text, bytes 0x80-0x9F (curly quotes and the euro sign in Windows-1252, unused
+control codes in Latin-1) decide between Windows-1252 and Latin-1, which charset detectors routinely
+confuse because the two agree on every other byte; other scripts are left to charset-normalizer.
 
 Delimiters: ``csv.Sniffer`` guesses wrong on short samples and on quoted cells that contain other
 delimiters, so we parse the first lines with each candidate (``,`` ``;`` tab ``|``) and keep the one that
@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import unicodedata
 import zipfile
 from collections import deque
 from collections.abc import Iterator
@@ -221,13 +222,29 @@ def detect_encoding(path: Path, scan: _Scan) -> tuple[str, bool]:
         return "utf-16", False
     if scan.utf8:
         return "utf-8", False
-    best = charset_normalizer.from_bytes(scan.sample).best()
-    guess = best.encoding if best is not None else "cp1252"
-    western = {"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "utf_8"}
-    if guess in western:
+    if _western(scan.sample):
         control = any(0x80 <= b <= 0x9F for b in scan.sample)
-        guess = "cp1252" if control else "latin-1"
-    return guess, True
+        return ("cp1252" if control else "latin-1"), True
+    best = charset_normalizer.from_bytes(scan.sample).best()
+    return (best.encoding if best is not None else "cp1252"), True
+
+
+WESTERN_PUNCTUATION = frozenset("€‚„…†‡ˆ‰‹›‘’“”•–—˜™¡¢£¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿×÷\xa0")
+
+
+def _western(sample: bytes) -> bool:
+    """Whether the non-ASCII bytes read as Western European text (Latin letters, typographic marks) in cp1252.
+
+    Charset detectors guess wildly on the short samples a small CSV gives (Baltic or Central European code
+    pages for "Zoë Müller"); Latin-1 and Windows-1252 are what spreadsheet programs write in the regions
+    that do not write UTF-8, so they are tried first and the detector only decides other scripts.
+    """
+    text = sample.decode("cp1252", errors="replace")
+    others = [c for c in text if ord(c) > 127]
+    if not others:
+        return True
+    western = sum(1 for c in others if c in WESTERN_PUNCTUATION or "LATIN" in unicodedata.name(c, ""))
+    return western >= 0.95 * len(others)
 
 
 def sniff_delimiter(lines: list[str]) -> str:
