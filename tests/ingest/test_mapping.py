@@ -127,7 +127,7 @@ flags:
     ]
     with pytest.raises(ValidationError, match=r"bad.yaml:2: not valid YAML"):
         parse_mapping("source: {system: x\ncolumns: [", "bad.yaml")
-    with pytest.raises(ValidationError, match="source.system is required"):
+    with pytest.raises(ValidationError, match=r"source\.system is required"):
         parse_mapping("columns: {a: prs_Gender}\n", "bad.yaml")
 
 
