@@ -145,3 +145,28 @@ def test_the_released_microdata_never_show_the_people_who_would_be_exposed(table
         combos[key] = combos.get(key, 0) + 1
     assert min(combos.values()) >= 5
     assert not any(r["citizenship"] == "ISL" for r in rows)
+
+
+def test_synthetic_microdata_are_published_and_their_cost_is_in_the_ledger(table_csv, ledger, tmp_path) -> None:
+    out = tmp_path / "release"
+    result = build(
+        table_csv, ledger, out, "1.0.0", "1", "--breakdown", "exploitation",
+        "--synthetic-epsilon", "1", "--synthetic-delta", "1e-6", "--seed", "3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["synthetic"]["epsilon"] <= 1.0 + 1e-9
+    assert ["citizenship", "CountryOfExploitation"] in report["synthetic"]["measured_pairs"]
+    assert report["total"]["epsilon"] == pytest.approx(
+        report["differential_privacy"]["epsilon"] + report["synthetic"]["epsilon"]
+    )
+    entries = json.loads(ledger.read_text())["entries"]
+    assert entries[-1]["epsilon"] == pytest.approx(2.0) and entries[-1]["delta"] == pytest.approx(2e-6)
+    with (out / "synthetic.csv").open(newline="") as handle:
+        header = next(csv.reader(handle))
+    assert "citizenship" in header and (out / "synthetic.parquet").is_file()
+    assert run("release", "verify", out).exit_code == 0
+    assert (
+        "both their epsilon and their delta"
+        in build(table_csv, ledger, tmp_path / "other", "2.0.0", "1", "--synthetic-epsilon", "1").output
+    )

@@ -48,6 +48,9 @@ def build(
     sensitive: list[str] = typer.Option([], "--sensitive", help="A sensitive column for l-diversity (repeat)."),
     l_diversity: int | None = typer.Option(None, help="Require l distinct sensitive values per class."),
     breakdown: list[str] = typer.Option([], "--breakdown", help="An aggregate table to publish (repeat; default all)."),
+    synthetic_epsilon: float | None = typer.Option(None, help="Also publish DP synthetic microdata at this epsilon."),
+    synthetic_delta: float | None = typer.Option(None, help="Delta of the synthetic microdata (with its epsilon)."),
+    seed: int | None = typer.Option(None, help="Seed of the synthetic sampling (the noise is never seeded)."),
     override_by: str | None = typer.Option(None, help="Who overrides a refusal for going over budget."),
     override_reason: str | None = typer.Option(None, help="Why the budget is overridden."),
 ) -> None:
@@ -72,6 +75,9 @@ def build(
             breakdowns=select_breakdowns(breakdown),
             sensitive=tuple(sensitive),
             l_diversity=l_diversity,
+            synthetic_epsilon=synthetic_epsilon,
+            synthetic_delta=synthetic_delta,
+            seed=seed,
         )
         override = Override(override_by or "", override_reason or "") if override_by or override_reason else None
         built = build_release(out, read_table(table, schema), config, ledger=ledger, override=override)

@@ -24,6 +24,7 @@ from ctdx.privacy.hierarchies import TOP, build_hierarchy
 from ctdx.privacy.kanon import KAnonymousTable, anonymise
 from ctdx.privacy.ledger import Override, load_ledger, spend
 from ctdx.privacy.schema import PublicationSchema, PublicationTable
+from ctdx.privacy.synthesis import SyntheticData, synthesise
 from ctdx.release.files import canonical_json, sha256_file, write_csv, write_parquet
 
 # The SemVer 2.0.0 grammar (semver.org, "Is there a suggested regular expression").
@@ -36,6 +37,7 @@ NAME = re.compile(r"^[a-z0-9._-]+$")
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 CC_BY_4 = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "CC BY 4.0"}
 MICRODATA = "microdata"
+SYNTHETIC = "synthetic"
 REPORT = "report.json"
 LEDGER_COPY = "ledger.json"
 
@@ -65,6 +67,9 @@ class ReleaseConfig:
     contributors: tuple[dict[str, Any], ...] = ()
     citation: str = ""
     changes: tuple[str, ...] = field(default=())
+    synthetic_epsilon: float | None = None
+    synthetic_delta: float | None = None
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ def _check(config: ReleaseConfig, out: Path) -> None:
         raise ValidationError("a release name uses lower-case letters, digits, '.', '-' and '_' only")
     if not SEMVER.match(config.version):
         raise ValidationError(f"{config.version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
+    if (config.synthetic_epsilon is None) != (config.synthetic_delta is None):
+        raise ValidationError("synthetic microdata need both their epsilon and their delta")
     if out.exists() and any(out.iterdir()):
         raise ConflictError(f"{out} already holds files: a release is never written over another", path=str(out))
 
@@ -217,15 +224,21 @@ def build_release(
     )
     release_id = f"{config.name}@{config.version}"
     mechanism = "discrete_laplace" if config.delta == 0 else "discrete_gaussian"
-    spend(
-        ledger, release=release_id, epsilon=config.epsilon, delta=config.delta, mechanism=mechanism, override=override
-    )
+    epsilon, delta = config.epsilon, config.delta
+    if config.synthetic_epsilon is not None and config.synthetic_delta is not None:
+        mechanism += "; synthetic: discrete_gaussian marginals, noisy-max selection"
+        epsilon, delta = epsilon + config.synthetic_epsilon, delta + config.synthetic_delta
+    # basic composition of the two parts, written to the ledger before any noise is drawn
+    spend(ledger, release=release_id, epsilon=epsilon, delta=delta, mechanism=mechanism, override=override)
     aggregates = dp_aggregates(
         table, breakdowns=config.breakdowns, epsilon=config.epsilon, delta=config.delta, threshold=config.threshold
     )
+    synthetic = None
+    if config.synthetic_epsilon is not None and config.synthetic_delta is not None:
+        synthetic = synthesise(table, epsilon=config.synthetic_epsilon, delta=config.synthetic_delta, seed=config.seed)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _write_release(out, schema, config, micro, aggregates, ledger)
+        return _write_release(out, schema, config, micro, aggregates, synthetic, ledger)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
@@ -237,6 +250,7 @@ def _write_release(
     config: ReleaseConfig,
     micro: KAnonymousTable,
     aggregates: AggregateRelease,
+    synthetic: SyntheticData | None,
     ledger: Path,
 ) -> BuiltRelease:
     _write_table(out, MICRODATA, micro.header, micro.rows)
@@ -254,12 +268,31 @@ def _write_release(
         _write_table(out / "aggregates", table.breakdown.name, table.header, table.rows)
     shutil.copyfile(ledger, out / LEDGER_COPY)
     report = _report(config, micro, aggregates, ledger, check)
+    epsilon, delta = aggregates.epsilon, aggregates.delta
+    if synthetic is not None:
+        rows = list(synthetic.table.rows())
+        _write_table(out, SYNTHETIC, schema.names, rows)
+        epsilon, delta = epsilon + synthetic.epsilon, delta + synthetic.delta
+        report["synthetic"] = {
+            "method": "measured one- and two-way marginals on a DP-selected tree (MST recipe), OpenDP noise",
+            "epsilon": synthetic.epsilon,
+            "delta": synthetic.delta,
+            "rho": synthetic.rho,
+            "rows": len(rows),
+            "measured_pairs": [list(edge) for edge in synthetic.edges],
+            "pairs_chosen_under_dp": synthetic.selected_edges,
+        }
+    report["total"] = {"epsilon": epsilon, "delta": delta, "composition": "basic (sum)"}
     (out / REPORT).write_text(canonical_json(report) + "\n", encoding="utf-8")
     micro_fields = [_field(schema, n, micro.levels.get(n)) for n in micro.header]
     resources = [
         _resource(out, MICRODATA, f"{MICRODATA}.csv", micro_fields, "csv"),
         _resource(out, f"{MICRODATA}-parquet", f"{MICRODATA}.parquet", micro_fields, "parquet"),
     ]
+    if synthetic is not None:
+        fields = [_field(schema, n, None) for n in schema.names]
+        resources.append(_resource(out, SYNTHETIC, f"{SYNTHETIC}.csv", fields, "csv"))
+        resources.append(_resource(out, f"{SYNTHETIC}-parquet", f"{SYNTHETIC}.parquet", fields, "parquet"))
     for table in aggregates.tables:
         fields = _aggregate_fields(schema, table.breakdown)
         stem = f"aggregates/{table.breakdown.name}"
@@ -291,8 +324,8 @@ def _write_release(
             "sensitive": list(micro.sensitive),
             "l_diversity": micro.l_diversity,
             "threshold": aggregates.threshold,
-            "epsilon": aggregates.epsilon,
-            "delta": aggregates.delta,
+            "epsilon": epsilon,
+            "delta": delta,
             "ledger": LEDGER_COPY,
             "ledger_head": report["ledger"]["head"],
             "report": REPORT,
