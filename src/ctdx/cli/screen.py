@@ -127,3 +127,8 @@ def screen(
         if out is not None:
             write_private(out, result.to_json())
             console.print(f"\nResult written to {out}", markup=False, highlight=False)
+        console.print(
+            f"The draft {draft_path} still holds the answers: delete it once the result is stored.",
+            markup=False,
+            highlight=False,
+        )
