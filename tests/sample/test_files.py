@@ -111,9 +111,10 @@ def test_json_lines_hold_the_same_records(tmp_path: Path) -> None:
     for org in cohort.organisations:
         for line in (tmp_path / "out" / f"{org.code}.jsonl").read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
-            rid = record.pop("source_record_id")
-            assert set(record) == set(expected[rid])
-            assert record.get("prs_Citizenship") in (None, [*expected[rid].get("prs_Citizenship", ())])
+            assert record["source"]["system"] == org.code
+            rid, values = record["source"]["record_id"], record["values"]
+            assert set(values) == set(expected[rid])
+            assert values.get("prs_Citizenship") in (None, [*expected[rid].get("prs_Citizenship", ())])
             seen += 1
     assert seen == 400
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))

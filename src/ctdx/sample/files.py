@@ -10,8 +10,9 @@ Layout of ``DIR``::
 Native CSV: UTF-8, comma-separated, header of standard field names; multi-selects joined with ``;``,
 dates ``YYYY-MM-DD``, booleans ``TRUE``/``FALSE``, an empty cell is an absent value, and every text cell
 goes through ``ctdx.cells.neutralise`` (so a phone number ``+63...`` is written ``'+63...``; readers strip
-that quote). JSON Lines: one object per record, absent fields left out, multi-selects as lists; JSON is
-not run by spreadsheets, so values are written as they are.
+that quote). JSON Lines: one ``CaseRecord``-shaped object per record (``{"source": {"system",
+"record_id"}, "values": {...}}``, as ``ctdx import`` reads it), absent fields left out, multi-selects as
+lists; JSON is not run by spreadsheets, so values are written as they are.
 
 Chunks are made and rendered in worker processes (they depend only on the seed and their number) and
 written in order by this process, so the files are byte-identical for a seed whatever the number of
@@ -114,8 +115,10 @@ def render_chunk(chunk: CohortChunk, fmt: Format) -> RenderedChunk:
         for org, (a, b) in spans.items():
             lines = []
             for i in range(a, b):
-                record = {"source_record_id": chunk.record_ids[i]}
-                record.update({k: _json_value(v) for k, v in chunk.values(i).items()})
+                record = {
+                    "source": {"system": org, "record_id": chunk.record_ids[i]},
+                    "values": {k: _json_value(v) for k, v in chunk.values(i).items()},
+                }
                 lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
             blocks[org] = "".join(lines)
     truth = io.StringIO()
