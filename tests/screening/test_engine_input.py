@@ -39,3 +39,13 @@ def test_a_stored_result_is_rescored_explicitly_under_the_current_versions() -> 
     again = rescore(aged)
     assert again == original
     assert aged.versions.bank == "2020.1", "the stored result is left as it was"
+
+
+def test_profile_from_age_at_the_act() -> None:
+    from ctdx.screening import AgeGroup, Profile
+
+    assert Profile.from_age(17).age_group == AgeGroup.CHILD
+    assert Profile.from_age(18).age_group == AgeGroup.ADULT
+    assert Profile.from_age(None).age_group == AgeGroup.UNKNOWN
+    with pytest.raises(ValidationError, match="between 0 and 130"):
+        Profile.from_age(-1)

@@ -73,6 +73,18 @@ class Profile(BaseModel):
     age_group: AgeGroup = AgeGroup.UNKNOWN
     exploitation: ExploitationKind = ExploitationKind.UNKNOWN
 
+    @classmethod
+    def from_age(cls, age_at_act: int | None, exploitation: ExploitationKind = ExploitationKind.UNKNOWN) -> Profile:
+        """The profile for an age at the time of the act (HTCDS ``vic_AgeWhenTrafficked``); None is unknown.
+
+        Under 18 is a child (Palermo Protocol Art. 3(d)).
+        """
+        if age_at_act is None:
+            return cls(age_group=AgeGroup.UNKNOWN, exploitation=exploitation)
+        if age_at_act < 0 or age_at_act > 130:
+            raise ValidationError("the age at the time of the act must be between 0 and 130", field="age_at_act")
+        return cls(age_group=AgeGroup.CHILD if age_at_act < 18 else AgeGroup.ADULT, exploitation=exploitation)
+
 
 class ScreeningContext(BaseModel):
     """How and where the screening happened (HTCDS issue #3); stored with the result, never scored.

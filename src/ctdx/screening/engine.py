@@ -399,6 +399,8 @@ def screen(
             referral_catalogue=catalogue.version,
         ),
         instrument=chosen.id,
+        # The UN Protocol's test; the US TVPA differs (child shortcut for sex trafficking only, domain.md 1.3).
+        legal_test="Palermo",
         profile=profile,
         context=context,
         rule_applied="child" if base.rule_applied == "child" else "adult",

@@ -132,6 +132,7 @@ class ScreeningResult(_Frozen):
 
     versions: Versions
     instrument: str
+    legal_test: Literal["Palermo"]
     profile: Profile
     context: ScreeningContext
     rule_applied: Literal["adult", "child"]
