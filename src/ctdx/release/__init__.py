@@ -1,1 +1,16 @@
-"""Open-data releases: Frictionless Data Packages of k-anonymous microdata and DP aggregate tables, and their checks."""
+"""Open-data releases: Frictionless Data Packages of k-anonymous microdata, DP aggregate tables and DP
+synthetic microdata, built with their privacy report and ledger, and verified from their files alone."""
+
+from ctdx.release.build import DEFAULT_QUASI_IDENTIFIERS, BuiltRelease, ReleaseConfig, build_release, read_table
+from ctdx.release.verify import Problem, Verification, verify_release
+
+__all__ = [
+    "DEFAULT_QUASI_IDENTIFIERS",
+    "BuiltRelease",
+    "Problem",
+    "ReleaseConfig",
+    "Verification",
+    "build_release",
+    "read_table",
+    "verify_release",
+]
