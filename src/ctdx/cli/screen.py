@@ -2,14 +2,20 @@
 
 Questions come from the indicator bank in the chosen language; each answer is one key (y/n/u/d, s to skip
 for now, q to stop). The draft is saved after every answer; ``--resume`` continues it. At the end the
-explanation is printed and the result written as JSON with ``--out``. All logic is in ``ctdx.screening``.
+explanation is printed, the result written as JSON with ``--out`` and, with ``--case REF --org ORG``, stored
+on the case (the case and the right to write it are checked before the first question, so nobody answers
+for nothing). Scoring is in ``ctdx.screening``; cases and actors in ``ctdx.casework`` and ``ctdx.store``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -27,10 +33,47 @@ from ctdx.screening import (
 )
 from ctdx.screening.bank import Bank
 from ctdx.screening.interview import Language, parse_key, write_private
+from ctdx.screening.result import ScreeningResult
+from ctdx.settings import load_settings
+
+if TYPE_CHECKING:
+    from ctdx.casework.access import CaseworkContext
+    from ctdx.store import CaseRepository
 
 app = typer.Typer(help="Screen a person with an instrument of the indicator bank.")
 
 DEFAULT_DRAFT = Path("ctdx-screening-draft.json")
+SYSTEM_NAME = "screen"  # how the audit log names this command when no --user is given
+
+
+@contextmanager
+def _on_case(
+    database: str | None, org: str | None, user: str | None, case: str
+) -> Iterator[tuple[CaseworkContext, CaseRepository, uuid.UUID]]:
+    """The acting context, the repository and the id of case ``case``, in one transaction of the store."""
+    from ctdx.casework.access import CaseworkContext, find_case_by_reference
+    from ctdx.casework.actors import resolve_actor
+    from ctdx.store import CaseRepository, open_store
+
+    with open_store(load_settings().with_database(database)) as store, store.transaction() as session:
+        actor = resolve_actor(session, user=user, system=None if user else SYSTEM_NAME, organisation=org)
+        ctx = CaseworkContext(session, store.cipher, actor)
+        ctx.require_write()
+        yield ctx, CaseRepository(session, store.cipher, actor), find_case_by_reference(ctx, case).id
+
+
+def _check_case(database: str | None, org: str | None, user: str | None, case: str) -> None:
+    """NotFoundError or PermissionDenied now, before the interview, if the result could not be stored."""
+    with _on_case(database, org, user, case):
+        return
+
+
+def _store(result: ScreeningResult, database: str | None, org: str | None, user: str | None, case: str) -> None:
+    with _on_case(database, org, user, case) as (_ctx, repo, case_id):
+        stored = repo.add_screening_result(
+            case_id, result.instrument, result.versions.instrument_version, result.model_dump(mode="json")
+        )
+    console.print(f"Stored on case {case.strip().upper()} as screening result {stored}", highlight=False)
 
 
 def _text(value: str | None) -> str | None:
@@ -85,9 +128,19 @@ def screen(
         None, "--resume", help="Continue the draft in this file (its instrument, language and profile are kept)."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the result as JSON to this file."),
+    case: str | None = typer.Option(None, "--case", help="Store the result on this case (its reference)."),
+    org: str | None = typer.Option(None, "--org", help="Organisation code of the case (with --case)."),
+    user: str | None = typer.Option(None, "--user", help="Store as this user of the store (default: the org)."),
+    database: str | None = typer.Option(None, "--database", help="SQLAlchemy URL of the store (default: settings)."),
 ) -> None:
     """Run a screening interview; print the explained result and optionally write it as JSON."""
     with cli_errors():
+        if case is not None:
+            if org is None and user is None:
+                raise ValidationError("--case needs --org (or --user): whose case is it?", option="--org")
+            _check_case(database, org, user, case)
+        elif org is not None or user is not None:
+            raise ValidationError("--org and --user only serve to store the result: give --case too", option="--case")
         bank = load_bank()
         if resume is not None:
             draft = Interview.load(resume)
@@ -127,6 +180,8 @@ def screen(
         if out is not None:
             write_private(out, result.to_json())
             console.print(f"\nResult written to {out}", markup=False, highlight=False)
+        if case is not None:
+            _store(result, database, org, user, case)
         console.print(
             f"The draft {draft_path} still holds the answers: delete it once the result is stored.",
             markup=False,
