@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from ctdx.cli.main import app
 from ctdx.privacy.publication import checkbox_consent, publish_records
 from ctdx.privacy.schema import load_publication_schema
+from ctdx.release.diff import diff_releases
 from ctdx.release.files import write_csv
 from tests.privacy.test_kanon import QIS, cohort
 
@@ -121,6 +122,12 @@ def test_the_budget_refuses_a_release_until_someone_names_a_reason(table_csv, le
     assert allowed.exit_code == 0, allowed.output
     entries = json.loads(ledger.read_text())["entries"]
     assert entries[-1]["override_by"] == "Data protection officer"
+    shown = run("release", "diff", tmp_path / "r1", tmp_path / "r2")
+    assert shown.exit_code == 0, shown.output
+    assert "test-release 1.0.0 -> test-release 1.1.0" in shown.output
+    changes = {c.name: c for c in diff_releases(tmp_path / "r1", tmp_path / "r2").resources}
+    assert changes["aggregates-year_gender_age"].rows_after is None  # published in 1.0.0 only
+    assert changes["microdata"].rows_before == changes["microdata"].rows_after
 
 
 def test_bad_arguments_get_clear_errors(table_csv, ledger, tmp_path) -> None:

@@ -105,3 +105,33 @@ def verify(directory: Path = typer.Argument(..., help="The release directory."))
     if not result.ok:
         raise typer.Exit(4)
     console.print(f"OK: {result.checks} checks passed for {directory}")
+
+
+@app.command("diff")
+def diff(
+    before: Path = typer.Argument(..., help="The earlier release directory."),
+    after: Path = typer.Argument(..., help="The later release directory."),
+) -> None:
+    """Show what changed between two releases: parameters, resources, rows and aggregate cells."""
+    from rich.table import Table
+
+    from ctdx.release.diff import diff_releases
+
+    with cli_errors():
+        result = diff_releases(before, after)
+    console.print(f"{escape(result.before)} -> {escape(result.after)}")
+    for key, (old, new) in result.parameters.items():
+        console.print(f"  {key}: {escape(str(old))} -> {escape(str(new))}")
+    table = Table()
+    for column in ("resource", "rows before", "rows after", "cells added", "cells removed", "cells changed"):
+        table.add_column(column)
+    for change in result.resources:
+        table.add_row(
+            change.name,
+            "-" if change.rows_before is None else str(change.rows_before),
+            "-" if change.rows_after is None else str(change.rows_after),
+            str(change.cells_added),
+            str(change.cells_removed),
+            str(change.cells_changed),
+        )
+    console.print(table)

@@ -2,6 +2,7 @@
 synthetic microdata, built with their privacy report and ledger, and verified from their files alone."""
 
 from ctdx.release.build import DEFAULT_QUASI_IDENTIFIERS, BuiltRelease, ReleaseConfig, build_release, read_table
+from ctdx.release.diff import ReleaseDiff, ResourceChange, diff_releases
 from ctdx.release.verify import Problem, Verification, verify_release
 
 __all__ = [
@@ -9,8 +10,11 @@ __all__ = [
     "BuiltRelease",
     "Problem",
     "ReleaseConfig",
+    "ReleaseDiff",
+    "ResourceChange",
     "Verification",
     "build_release",
+    "diff_releases",
     "read_table",
     "verify_release",
 ]
