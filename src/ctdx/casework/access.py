@@ -101,6 +101,14 @@ def find_case_by_reference(ctx: CaseworkContext, reference: str) -> Case:
     raise NotFoundError(f"no case {reference!r}", reference=reference)
 
 
+def case_id_of(ctx: CaseworkContext, case: str) -> uuid.UUID:
+    """The id of the case named by its id or its pseudonymous reference (``ABCD-0123-...``)."""
+    try:
+        return uuid.UUID(case)
+    except ValueError:
+        return find_case_by_reference(ctx, case).id
+
+
 def organisation_by_code(ctx: CaseworkContext, code: str) -> Organisation:
     found = ctx.session.scalars(select(Organisation).where(Organisation.code == code)).one_or_none()
     if found is None:

@@ -7,10 +7,15 @@ caller typed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ctdx.casework.access import CaseworkContext
 from ctdx.errors import NotFoundError, PermissionDenied, StoreError, ValidationError
+from ctdx.store import Store
 from ctdx.store.actor import ROLES, Actor
 from ctdx.store.tables import Organisation, User
 
@@ -42,3 +47,13 @@ def resolve_actor(
         raise NotFoundError(f"no organisation {organisation!r}", organisation=organisation)
     assert system is not None
     return Actor.system(system, org.id)
+
+
+@contextmanager
+def casework_session(
+    store: Store, *, user: str | None = None, system: str | None = None, organisation: str | None = None
+) -> Iterator[CaseworkContext]:
+    """One transaction of casework by the resolved actor: committed when the block ends without error."""
+    with store.transaction() as session:
+        actor = resolve_actor(session, user=user, system=system, organisation=organisation)
+        yield CaseworkContext(session, store.cipher, actor)

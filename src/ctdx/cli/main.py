@@ -6,6 +6,7 @@ import typer
 
 from ctdx import __version__
 from ctdx.cli import audit as audit_cli
+from ctdx.cli import case as case_cli
 from ctdx.cli import db as db_cli
 from ctdx.cli import importing as importing_cli
 from ctdx.cli import keys as keys_cli
@@ -22,15 +23,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(standard_cli.app, name="standard")
-app.command("import")(importing_cli.import_command)
 app.add_typer(release_cli.app, name="release")
 app.command("sample")(sample_cli.sample_command)
+app.command("import")(importing_cli.import_command)
+app.add_typer(screen_cli.app, name="screen")
 app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
+app.add_typer(case_cli.app, name="case")
 app.add_typer(linkage_cli.contribute_app, name="contribute")
 app.add_typer(linkage_cli.hub_app, name="hub")
-app.add_typer(screen_cli.app, name="screen")
 
 
 @app.command()
