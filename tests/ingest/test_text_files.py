@@ -135,3 +135,9 @@ def test_json_lines(tmp_path: Path) -> None:
     assert record.events[0]["hte_Country"] == "TH"
     quarantined = (tmp_path / "q.csv").read_text(encoding="utf-8-sig")
     assert "{not json" in quarantined and "line" in quarantined.splitlines()[0]
+
+
+def test_cells_neutralised_by_ctdx_read_back_as_written(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "out.csv", [["prs_MobilePhone", "cco_CaseComment"], ["'+17188511557", "'-"]])
+    [record] = _records(path)
+    assert record.values == {"prs_MobilePhone": "+17188511557", "cco_CaseComment": "-"}

@@ -111,8 +111,10 @@ def finish(
     source: SourceRef, parts: _Parts, issues: list[Issue], row: int, ids: SourceIds, id_column: str | None
 ) -> CaseRecord | None:
     """Cross-field checks, the duplicate-id check and the record itself (None when the row has errors)."""
-    issues.extend(_cross_checks(parts, row))
-    if not parts.flat() and not any(i.severity == "error" for i in issues):
+    values = parts.flat()
+    if BIRTH in values:
+        issues.extend(_cross_checks(parts, values, row))
+    if not values and not any(i.severity == "error" for i in issues):
         issues.append(Issue("no_values", "error", "the row has no value for any standard field", row))
     if not ids.first_time(source.record_id):
         msg = f"source id {source.record_id!r} was already used by an earlier row of this file"
@@ -137,8 +139,7 @@ def finish(
         return None
 
 
-def _cross_checks(parts: _Parts, row: int) -> list[Issue]:
-    values = parts.flat()
+def _cross_checks(parts: _Parts, values: dict[str, FieldValue], row: int) -> list[Issue]:
     birth = values.get(BIRTH)
     if not isinstance(birth, dt.date):
         return []
@@ -188,6 +189,13 @@ class RowReader:
                     default = plan.mapping.split if plan.dialect in ("mapped", "ctdc") else plan.multi_split
                     separator = rule.split or default
                 self.cells.append((index, rule, f, separator))
+        # The common case (one value, no value map) takes a short path through ``read``.
+        self.simple = {
+            id(rule): rule.date_formats or plan.mapping.date_formats
+            for _, rule, _, separator in self.cells
+            if isinstance(rule, ColumnRule) and separator is None and not rule.values
+        }
+        self.core_messages = {f.name: f"core field {f.name} is empty" for f in self.standard.fields if f.core}
         self.markers = plan.mapping.missing - {""}
         # The value a flag stands for, read once (the mapping was checked, so it resolves).
         self.flag_values = {
@@ -227,11 +235,25 @@ class RowReader:
         source = self._source(cells, row.number, issues)
         parts = _Parts()
         flags: dict[tuple[str, int], list[bool | None]] = {}
+        number = row.number
+        markers = self.markers
         for index, rule, f, separator in self.cells:
+            raw = cells[index]
             if isinstance(rule, FlagRule):
-                self._flag(rule, f, cells[index], row.number, parts, flags, issues)
+                self._flag(rule, f, raw, number, parts, flags, issues)
+            elif is_blank(raw) or (markers and fold(raw_text(raw)) in markers):
+                if f.core and not f.deprecated and f.name not in parts.columns:
+                    issues.append(
+                        Issue("missing_core", "warning", self.core_messages[f.name], number, rule.column, f.name)
+                    )
+            elif (formats := self.simple.get(id(rule))) is not None:
+                value, issue = self.reader.one(f, raw, row=number, column=rule.column, date_formats=formats)
+                if issue is not None:
+                    issues.append(issue)
+                if value is not None and (conflict := parts.put(f, rule.instance, value, rule.column, number)):
+                    issues.append(conflict)
             else:
-                self._column(rule, f, separator, cells[index], row.number, parts, issues)
+                self._column(rule, f, separator, raw, number, parts, issues)
         for (name, instance), seen in flags.items():
             if seen and all(s is False for s in seen):
                 parts.put(self.standard.field(name), instance, (), "flags", row.number)
@@ -262,12 +284,6 @@ class RowReader:
         issues: list[Issue],
     ) -> None:
         mapping = self.plan.mapping
-        if is_blank(raw) or (self.markers and fold(raw_text(raw)) in self.markers):
-            if f.core and not f.deprecated and rule.field not in parts.columns:
-                issues.append(
-                    Issue("missing_core", "warning", f"core field {f.name} is empty", number, rule.column, f.name)
-                )
-            return
         pieces: Sequence[Raw]
         values = self.value_maps.get(id(rule), {})
         mapped: str | _NotMapped | None = values.get(fold(raw_text(raw)), _NOT_MAPPED) if values else _NOT_MAPPED

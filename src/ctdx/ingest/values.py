@@ -4,7 +4,8 @@ Picklists accept the system name, the label (case-insensitive, spaces and non-br
 the aliases the standard lists (official misspellings). Countries accept ISO 3166-1 alpha-2 codes, and
 alpha-3 codes or exact names with an info issue saying what they were read as; anything else is an error
 with a suggestion, never a guess that is applied. Dates are ISO ``YYYY-MM-DD`` unless a mapping declares
-other formats. Nothing is coerced: a value that does not fit is reported, not bent into shape.
+other formats. Nothing is coerced: a value that does not fit is reported, not bent into shape. Text that
+ctdx itself neutralised against formula injection (``'=...``, ``'+...``) reads back without the quote.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import cache
 
 import pycountry
 
+from ctdx.cells import FORMULA_PREFIXES
 from ctdx.ingest.report import Issue, Severity
 from ctdx.model.records import FieldValue
 from ctdx.standard import Field, resolve_country, suggest_country
@@ -134,7 +136,7 @@ class ValueReader:
         issues: list[Issue] = []
         values: list[FieldValue] = []
         for part in parts:
-            value, issue = self._one(f, part, row=row, column=column, date_formats=date_formats)
+            value, issue = self.one(f, part, row=row, column=column, date_formats=date_formats)
             if issue is not None:
                 issues.append(issue)
             if value is not None:
@@ -170,9 +172,10 @@ class ValueReader:
         shown = None if f.identifying or raw is None else raw_text(raw)
         return Issue(code, severity, message, row, column, f.name, shown, suggestion)
 
-    def _one(
-        self, f: Field, raw: Raw, *, row: int, column: str, date_formats: Sequence[str]
+    def one(
+        self, f: Field, raw: Raw, *, row: int, column: str, date_formats: Sequence[str] = ()
     ) -> tuple[FieldValue | None, Issue | None]:
+        """One non-blank value of a field that takes one (None and an error issue when it does not fit)."""
         if f.values or f.vocabulary:
             key = (f.name, raw_text(raw))
             cached = self._resolved.get(key)
@@ -190,7 +193,10 @@ class ValueReader:
             return self._checkbox(f, raw, row, column)
         if f.type in ("number", "geolocation"):
             return self._number(f, raw, row, column)
-        return raw_text(raw), None
+        text = raw_text(raw)
+        if text[:1] == "'" and text[1:2] and text[1] in FORMULA_PREFIXES:
+            text = text[1:]  # a cell neutralised by ctdx.cells.neutralise reads back as what was written
+        return text, None
 
     def _pick(self, f: Field, raw: Raw, row: int, column: str) -> tuple[str | None, Issue | None]:
         if f.vocabulary == "iso3166_alpha2":
