@@ -3,7 +3,8 @@
 The kinds are those record linkage meets in case files (benchmarks.md B3, B8 LD5): typing errors (a letter
 inserted, deleted, substituted by a keyboard neighbour, or two letters transposed), another spelling of a
 name (transliteration or missing diacritics), given and family name swapped, day and month of the birth
-date swapped, a birth date known only by its year (recorded as 1 January), and a value not recorded.
+date swapped, a birth date known only by its year (recorded as 1 January), one of two family names left
+out (``García López`` recorded as ``García``), and a value not recorded.
 Each function changes the identity in place and says whether it could apply; the caller names the kinds
 that applied in the ground truth, never in the records.
 """
@@ -25,6 +26,7 @@ KINDS = (
     "name_swap",
     "day_month_swap",
     "year_only_birthdate",
+    "surname_dropped",
     "missing_value",
 )
 
@@ -173,6 +175,13 @@ def _year_only(identity: Identity, group: NameGroup, dice: Dice) -> bool:
     return True
 
 
+def _surname_dropped(identity: Identity, group: NameGroup, dice: Dice) -> bool:
+    if not identity.family or " " not in identity.family:
+        return False
+    identity.family = identity.family.rsplit(" ", 1)[0]
+    return True
+
+
 def _missing_value(identity: Identity, group: NameGroup, dice: Dice) -> bool:
     present = [f for f in _DROPPABLE if getattr(identity, f) is not None]
     if not identity.given or not identity.family:
@@ -192,6 +201,7 @@ CORRUPTIONS: dict[str, Callable[[Identity, NameGroup, Dice], bool]] = {
     "name_swap": _name_swap,
     "day_month_swap": _day_month_swap,
     "year_only_birthdate": _year_only,
+    "surname_dropped": _surname_dropped,
     "missing_value": _missing_value,
 }
 FALLBACK = ("typo_substitute", "missing_value")

@@ -23,6 +23,7 @@ workers, and memory stays bounded by a few chunks. Files are written into a temp
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -76,17 +77,10 @@ def _cell_renderers() -> dict[str, Callable[[FieldValue], str]]:
 
 
 def _csv_column(values: list[FieldValue | None], render: Callable[[FieldValue], str]) -> list[str]:
-    cache: dict[Any, str] = {}
-    out = []
-    for v in values:
-        if v is None:
-            out.append("")
-            continue
-        cell = cache.get(v)
-        if cell is None:
-            cell = cache[v] = render(v)
-        out.append(cell)
-    return out
+    """The column's cells: each distinct value rendered once, then looked up (C-level ``map``)."""
+    cells = {v: render(v) for v in set(values) if v is not None}
+    cells[None] = ""
+    return list(map(cells.__getitem__, values))
 
 
 def _json_value(v: FieldValue) -> Any:
@@ -137,7 +131,14 @@ def render_chunk(chunk: CohortChunk, fmt: Format) -> RenderedChunk:
 
 def _render(args: tuple[int, int, int, int, Format]) -> RenderedChunk:
     cases, orgs, seed, index, fmt = args
-    return render_chunk(generate_cohort(cases, orgs, seed).chunk(index), fmt)
+    # A chunk makes no reference cycles: the cyclic collector would only rescan its many tuples.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return render_chunk(generate_cohort(cases, orgs, seed).chunk(index), fmt)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _rendered(cohort: Cohort, fmt: Format, workers: int) -> Iterator[RenderedChunk]:
