@@ -189,3 +189,20 @@ def test_ctdc_victim_perpetrator_csv_every_row_accounted_for(shared_dir: Path, t
     assert groups["TransactionProcess"] == 7344 and groups["ControlAbuseKidnap"] == 2078
     assert Counter(r.values.get("ext_RegistrationYearBand") for r in records)["2014-2018"] == 6274
     assert report_path.exists()
+
+
+def test_kobo_export_with_one_column_per_choice(tmp_path: Path) -> None:
+    rows = [
+        ["prs_Gender", "vic_TypeOfExploitation/ForcedLabour", "vic_TypeOfExploitation/ForcedBegging", "_uuid"],
+        ["Feminine", "1", "0", "u-1"],
+        ["Feminine", "0", "0", "u-2"],
+        ["Feminine", "", "", "u-3"],
+        ["Feminine", "2", "", "u-4"],
+    ]
+    path = write_csv(tmp_path / "split.csv", rows)
+    result = dry(path)
+    assert [(i.row, i.code) for i in result.report.details if i.severity == "error"] == [(5, "invalid_flag")]
+    one, none, unknown = _records(path)
+    assert one.values["vic_TypeOfExploitation"] == ("ForcedLabour",)
+    assert none.values["vic_TypeOfExploitation"] == ()
+    assert "vic_TypeOfExploitation" not in unknown.values

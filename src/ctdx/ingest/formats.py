@@ -25,8 +25,8 @@ from ctdx.errors import InputFileError
 from ctdx.ingest.mapping import ColumnRule, FlagRule, Mapping, load_mapping, shipped_mapping
 from ctdx.ingest.report import Issue
 from ctdx.ingest.sources import Table
-from ctdx.ingest.values import Raw, fold, is_blank, raw_text
-from ctdx.standard import Standard, load_standard
+from ctdx.ingest.values import Raw, choices_for, fold, is_blank, raw_text
+from ctdx.standard import Field, Standard, load_standard
 
 Dialect = Literal["native", "htcds-template", "kobo", "ctdc", "mapped", "jsonl"]
 DIALECTS: tuple[Dialect, ...] = ("native", "htcds-template", "kobo", "ctdc", "mapped", "jsonl")
@@ -261,10 +261,8 @@ def _kobo(table: Table) -> Plan:
         if column.startswith("_") or column in KOBO_META:
             plan.ignored.add(index)
             meta.append(column)
-        elif "/" in column and _kobo_name(standard, column.rsplit("/", 1)[0]) in present:
-            plan.ignored.add(index)
-            msg = f"{column!r}: a one-column-per-choice copy of a select_multiple that is read from its own column"
-            plan.notes.append(Issue("ignored_column", "info", msg, None, column))
+        elif "/" in column and (parent := _kobo_name(standard, column.rsplit("/", 1)[0])) is not None:
+            _kobo_choice_column(plan, index, column, standard.field(parent), parent in present)
         else:
             _unknown(plan, index, column)
     if meta:
@@ -272,6 +270,23 @@ def _kobo(table: Table) -> Plan:
     if not plan.rules:
         raise InputFileError("no column of this Kobo/ODK export is a field of the HTCDS XLSForm")
     return plan
+
+
+def _kobo_choice_column(plan: Plan, index: int, column: str, parent: Field, aggregate: bool) -> None:
+    """``field/Choice`` columns of a Kobo export with select_multiple questions split one column per choice.
+
+    They repeat the field's own column, which is read instead; without that column they are read as flags.
+    """
+    if aggregate:
+        plan.ignored.add(index)
+        msg = f"{column!r}: a one-column-per-choice copy of {parent.name}, which is read from its own column"
+        plan.notes.append(Issue("ignored_column", "info", msg, None, column))
+        return
+    value = choices_for(parent).resolve(column.rsplit("/", 1)[1])
+    if not parent.multiple or value is None:
+        _unknown(plan, index, column)
+        return
+    plan.rules[index] = [FlagRule(column, parent.name, value)]
 
 
 def _mapped(table: Table, mapping: Mapping, dialect: Dialect) -> Plan:
