@@ -78,7 +78,7 @@ def _cell_renderers() -> dict[str, Callable[[FieldValue], str]]:
 
 def _csv_column(values: list[FieldValue | None], render: Callable[[FieldValue], str]) -> list[str]:
     """The column's cells: each distinct value rendered once, then looked up (C-level ``map``)."""
-    cells = {v: render(v) for v in set(values) if v is not None}
+    cells: dict[FieldValue | None, str] = {v: render(v) for v in set(values) if v is not None}
     cells[None] = ""
     return list(map(cells.__getitem__, values))
 
