@@ -197,3 +197,10 @@ def test_child_in_sexual_exploitation_with_an_act_is_indicated_without_exploitat
     assert not adult.trafficking_indicated, "an adult needs means as well"
     with_means = screen("full", answered("full", {"ACT05", "SX01", "CD01", "CD03"}), Profile(age_group=AgeGroup.ADULT))
     assert with_means.trafficking_indicated
+
+
+def test_coercion_without_exploitation_is_not_called_no_indication_in_the_explanation() -> None:
+    result = screen("full", answered("full", {"CD01", "CD03"}), ADULT_LABOUR)
+    assert result.continuum_class == ContinuumClass.NO_INDICATION and result.dimension("D5").positive
+    assert result.explanation[0].startswith("Indicators of coercion or abuse of vulnerability are present")
+    assert {"shelter", "psychosocial", "legal_aid"} <= {r.service for r in result.suggested_referrals}

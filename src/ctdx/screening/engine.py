@@ -384,6 +384,7 @@ def screen(
         "exploitation": base.exploitation,
         "labour_rights_violation": base.labour_breach,
         "violence": base.violence,
+        "coercion": any_means({d.dimension: d.positive for d in base.dimensions}),
         "smuggling": bool(base.smuggling),
         "child": profile.age_group == AgeGroup.CHILD,
         "age_to_verify": base.age_to_verify,

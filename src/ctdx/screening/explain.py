@@ -20,6 +20,8 @@ HEADLINES: dict[str, str] = {
     "met on these answers.",
     "labour_rights_violation": "A breach of labour rights is reported, below the level of exploitation.",
     "no_indication": "No indication of trafficking, forced labour or exploitation in the answers given.",
+    "coercion": "Indicators of coercion or abuse of vulnerability are present, but the answers do not establish "
+    "exploitation: complete the assessment.",
     "triage_positive": "The brief screen is positive: refer for a full assessment (a positive brief screen is a "
     "reason to look further, not a finding).",
     "journey_indicators": "Exploitative practices were met on the journey: refer for a full assessment.",
@@ -34,7 +36,10 @@ DISCLAIMER = (
 def explain(result: ScreeningResult) -> tuple[str, ...]:
     """The result as short sentences, most important first."""
     headline = result.continuum_class.value
-    if headline == "no_indication" and result.triage.refer_for_full_assessment:
+    means_dimensions = {"D1", "D2", "D3", "D5", "D6"}
+    if headline == "no_indication" and any(d.positive and d.dimension in means_dimensions for d in result.dimensions):
+        headline = "coercion"
+    elif headline == "no_indication" and result.triage.refer_for_full_assessment:
         headline = "triage_positive"
     elif headline == "no_indication" and result.journey.indicated:
         headline = "journey_indicators"
