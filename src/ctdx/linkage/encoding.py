@@ -45,6 +45,7 @@ from ctdx.errors import ValidationError
 from ctdx.linkage.normalise import Identity
 
 ENCODING_FORMAT = "ctdx-bloom/1"
+YEAR_WEIGHT = 3
 SECRET_BYTES = 32
 
 
@@ -64,7 +65,7 @@ ENCODED_FIELDS = (
     FieldSpec("family", 512, 20),
     FieldSpec("names", 512, 12),
     FieldSpec("skeleton", 256, 12),
-    FieldSpec("birth", 256, 16),
+    FieldSpec("birth", 512, 12),
     FieldSpec("sex", 64, 8),
     FieldSpec("citizenship", 64, 8),
 )
@@ -161,8 +162,10 @@ def identity_tokens(identity: Identity) -> dict[str, frozenset[str]]:
     birth_tokens: set[str] = set()
     if birth.year is not None:
         # Each allowed year and its neighbours: adjacent or estimated years share most tokens.
+        # Three copies weigh the years as much as the day and month parts, so an estimated age still
+        # agrees with an exact date in its range.
         for year in birth.years:
-            birth_tokens.update(f"yw:{y}" for y in (year - 1, year, year + 1))
+            birth_tokens.update(f"yw{copy}:{y}" for y in (year - 1, year, year + 1) for copy in range(YEAR_WEIGHT))
         if not birth.year_error:
             birth_tokens.add(f"y:{birth.year}")
             if birth.month is not None:
