@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from ctdx.cli.main import app
@@ -9,6 +10,9 @@ from ctdx.cli.main import app
 from .conftest import World
 
 runner = CliRunner()
+
+# The command is a thin adapter over the library, whose tests run on both databases; here SQLite suffices.
+pytestmark = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 
 
 def _env(world: World) -> dict[str, str | None]:
