@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from ctdx.cells import neutralise
 from ctdx.standard import load_standard
 from ctdx.standard.exports import ExportOptions
-from ctdx.standard.xlsform import labels, write_xlsform
+from ctdx.standard.xlsform import form_data, write_xlsform
 
 QUESTION_TYPES = {"text", "integer", "decimal", "date", "select_one", "select_multiple"}
 STRUCTURE_TYPES = {"begin_group", "end_group", "begin_repeat", "end_repeat"}
@@ -104,7 +104,7 @@ def test_question_names_are_the_standard_field_names(form: Path) -> None:
         field = standard.field(name)
         assert field.name == name
         assert (row["bind::ctdx:identifying"] == "true") == field.identifying, name
-    not_asked = labels()["not_asked"]
+    not_asked = form_data()["not_asked"]
     expected = {f.name for f in standard.fields if f.entity != "organisation" and not f.deprecated} - set(not_asked)
     assert set(asked) == expected
     assert "cas_CaseOwner" in not_asked and all(why for why in not_asked.values())

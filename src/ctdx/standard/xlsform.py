@@ -68,14 +68,14 @@ NOT_IN_FUTURE = frozenset({"prs_Birthdate"})
 
 
 @cache
-def labels() -> dict[str, Any]:
+def form_data() -> dict[str, Any]:
     text = resources.files("ctdx.standard").joinpath("data", "xlsform.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
 def _language_columns(kind: str) -> list[str]:
-    return [f"{kind}::{labels()['languages'][lang]}" for lang in LANGUAGES]
+    return [f"{kind}::{form_data()['languages'][lang]}" for lang in LANGUAGES]
 
 
 SURVEY_COLUMNS = [
@@ -147,13 +147,13 @@ def _question(field: Field, options: ExportOptions, lists: dict[str, tuple[Value
 def _hint(field: Field) -> list[str]:
     parts = [field.description.strip()] if field.description else []
     if field.identifying:
-        parts.append(labels()["hints"]["identifying"]["en"])
+        parts.append(form_data()["hints"]["identifying"]["en"])
     return _translated(" ".join(parts), {}) if parts else ["", "", ""]
 
 
 def _survey_row(field: Field, options: ExportOptions, lists: dict[str, tuple[Value, ...]]) -> list[str]:
     row = _question(field, options, lists)
-    names = _translated(field.label, labels()["fields"].get(field.name, {}))
+    names = _translated(field.label, form_data()["fields"].get(field.name, {}))
     return [
         row["type"],
         field.name,
@@ -177,13 +177,13 @@ def _plain(kind: str, name: str = "", label: list[str] | None = None, relevant: 
 
 
 def _asked(fields: tuple[Field, ...], entities: tuple[str, ...]) -> list[Field]:
-    return [f for f in fields if f.entity in entities and not f.deprecated and f.name not in labels()["not_asked"]]
+    return [f for f in fields if f.entity in entities and not f.deprecated and f.name not in form_data()["not_asked"]]
 
 
 def xlsform_sheets(standard: Standard, options: ExportOptions = DEFAULT_EXPORT_OPTIONS) -> dict[str, list[list[str]]]:
     """The three sheets of the form (``survey``, ``choices``, ``settings``) as rows of text, headers first."""
     lists: dict[str, tuple[Value, ...]] = {}
-    sections = labels()["sections"]
+    sections = form_data()["sections"]
     survey = [SURVEY_COLUMNS, _plain("start", "start"), _plain("end", "end")]
     top = case_fields(standard, options)
     consent = [f for f in top if f.name == CONSENT_FIELD]
@@ -207,14 +207,14 @@ def xlsform_sheets(standard: Standard, options: ExportOptions = DEFAULT_EXPORT_O
             survey += [_survey_row(f, options, lists) for f in fields]
             survey.append(_plain("end_repeat"))
             survey.append(_plain("end_group"))
-    choice_text = labels()["choices"]
+    choice_text = form_data()["choices"]
     choices = [CHOICE_COLUMNS]
     for list_name, values in lists.items():
         translated = choice_text.get(list_name, {})
         choices += [[list_name, v.name.strip(), *_translated(v.label, translated.get(v.name, {}))] for v in values]
     settings = [
         SETTINGS_COLUMNS,
-        [f"HTCDS {standard.version} case (ctdx)", FORM_ID, standard.id, labels()["languages"]["en"], NAMESPACE],
+        [f"HTCDS {standard.version} case (ctdx)", FORM_ID, standard.id, form_data()["languages"]["en"], NAMESPACE],
     ]
     return {"survey": survey, "choices": choices, "settings": settings}
 
