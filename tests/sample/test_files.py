@@ -82,6 +82,10 @@ def test_truth_names_every_record_once_with_its_person_and_organisation(tmp_path
     assert {t["source_record_id"]: t["org"] for t in truth} == ids_in_files
     assert len({t["person_id"] for t in truth}) == manifest["persons"]
     assert manifest["cases"] - manifest["persons"] == manifest["repeat_records"] > 0
+    assert 0 < manifest["repeat_records_same_organisation"] < manifest["repeat_records"]
+    kinds = [k for t in truth for k in t["corruptions"].split(";") if k]
+    assert manifest["corruptions"] == {k: kinds.count(k) for k in manifest["corruptions"]}
+    assert sum(manifest["corruptions"].values()) == len(kinds)
     organisations = json.loads((out / "organisations.json").read_text(encoding="utf-8"))
     assert [o["code"] for o in organisations] == [o.code for o in cohort.organisations]
     org_types = load_standard().field("org_Type").value_names

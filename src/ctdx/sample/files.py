@@ -40,6 +40,7 @@ from ctdx.cells import neutralise
 from ctdx.errors import ConflictError
 from ctdx.model import FieldValue
 from ctdx.sample.cohort import FIELDS, Cohort, CohortChunk, generate_cohort
+from ctdx.sample.corruption import KINDS as CORRUPTION_KINDS
 from ctdx.standard import load_standard
 
 Format = Literal["csv", "jsonl"]
@@ -56,6 +57,8 @@ class RenderedChunk:
     records: dict[str, int]
     persons: int
     repeats: int
+    repeats_same_organisation: int
+    corruptions: dict[str, int]
 
 
 def _cell_renderers() -> dict[str, Callable[[FieldValue], str]]:
@@ -120,12 +123,22 @@ def render_chunk(chunk: CohortChunk, fmt: Format) -> RenderedChunk:
         (rid, org, pid, ";".join(kinds))
         for rid, org, pid, kinds in zip(chunk.record_ids, chunk.orgs, chunk.person_ids, chunk.corruptions, strict=True)
     )
+    seen: set[tuple[str, str]] = set()
+    same_organisation = 0
+    corruptions: dict[str, int] = {}
+    for org, pid, kinds in zip(chunk.orgs, chunk.person_ids, chunk.corruptions, strict=True):
+        same_organisation += (pid, org) in seen
+        seen.add((pid, org))
+        for kind in kinds:
+            corruptions[kind] = corruptions.get(kind, 0) + 1
     return RenderedChunk(
         blocks=blocks,
         truth=truth.getvalue(),
         records={org: b - a for org, (a, b) in spans.items()},
         persons=(persons := len(set(chunk.person_ids))),
         repeats=len(chunk.person_ids) - persons,
+        repeats_same_organisation=same_organisation,
+        corruptions=corruptions,
     )
 
 
@@ -207,7 +220,8 @@ def _write(
     suffix = "csv" if fmt == "csv" else "jsonl"
     handles: dict[str, io.TextIOWrapper] = {}
     records = dict.fromkeys((o.code for o in cohort.organisations), 0)
-    persons = repeats = 0
+    persons = repeats = same_organisation = 0
+    corruptions = dict.fromkeys(CORRUPTION_KINDS, 0)
     try:
         for org in cohort.organisations:
             handle = open(directory / f"{org.code}.{suffix}", "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -223,6 +237,9 @@ def _write(
                 truth.write(rendered.truth)
                 persons += rendered.persons
                 repeats += rendered.repeats
+                same_organisation += rendered.repeats_same_organisation
+                for kind, count in rendered.corruptions.items():
+                    corruptions[kind] += count
                 if progress is not None:
                     progress(sum(rendered.records.values()))
     finally:
@@ -238,6 +255,8 @@ def _write(
         "cases": cohort.cases,
         "persons": persons,
         "repeat_records": repeats,
+        "repeat_records_same_organisation": same_organisation,
+        "corruptions": corruptions,
         "organisations": len(cohort.organisations),
         "records_by_organisation": records,
         "files": {
