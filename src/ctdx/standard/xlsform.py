@@ -69,6 +69,7 @@ NOT_IN_FUTURE = frozenset({"prs_Birthdate"})
 
 @cache
 def form_data() -> dict[str, Any]:
+    """``data/xlsform.json``: labels and their translations, and the fields not asked with the reason why."""
     text = resources.files("ctdx.standard").joinpath("data", "xlsform.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
