@@ -6,7 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from ctdx.cli.main import app
 from ctdx.errors import InputFileError, ValidationError
 from ctdx.ingest import load_mapping, parse_mapping, shipped_mapping
 from ctdx.ingest.pipeline import FileReading, ReadOptions
@@ -152,3 +154,12 @@ def test_the_shipped_ctdc_mapping_is_valid() -> None:
         "per_RoleInProcess",
         "ext_PerpetratorRoleGroups",
     }
+
+
+def test_cli_reports_a_bad_mapping_with_its_lines(tmp_path: Path) -> None:
+    mapping = tmp_path / "bad.yaml"
+    mapping.write_text("source: {system: x}\ncolumns:\n  sexe: prs_Gendr\n", encoding="utf-8")
+    path = write_csv(tmp_path / "e.csv", [["sexe"], ["F"]])
+    result = CliRunner().invoke(app, ["import", str(path), "--org", "O", "--mapping", str(mapping), "--dry-run"])
+    assert result.exit_code == ValidationError.exit_code
+    assert "bad.yaml:3: unknown field 'prs_Gendr' (did you mean prs_Gender?)" in result.output

@@ -141,3 +141,34 @@ def test_cells_neutralised_by_ctdx_read_back_as_written(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "out.csv", [["prs_MobilePhone", "cco_CaseComment"], ["'+17188511557", "'-"]])
     [record] = _records(path)
     assert record.values == {"prs_MobilePhone": "+17188511557", "cco_CaseComment": "-"}
+
+
+def test_native_csv_may_name_the_source_system(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "s.csv", [["source_system", "source_record_id", "prs_Gender"], ["cms-x", "7", "Feminine"]]
+    )
+    [record] = _records(path)
+    assert (record.source.system, record.source.record_id) == ("cms-x", "7")
+
+
+def test_picklists_take_names_labels_and_aliases_never_guesses(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "p.csv",
+        [
+            ["vic_RelationshipToTrafficker", "vic_TraffickingStatus"],
+            ["Unacquainted", "possible victim of trafficking"],
+            ["UNAQUAINTED", "ActualVictimOfTrafficking"],
+            ["stranger", "Actual victim"],
+        ],
+    )
+    result = dry(path)
+    assert [(i.row, i.column) for i in issues(result, "unknown_value")] == [
+        (4, "vic_RelationshipToTrafficker"),
+        (4, "vic_TraffickingStatus"),
+    ]
+    first, second = _records(path)
+    assert first.values == {
+        "vic_RelationshipToTrafficker": "Unaquainted",
+        "vic_TraffickingStatus": "PossibleVictimOfTrafficking",
+    }
+    assert second.values["vic_RelationshipToTrafficker"] == "Unaquainted"

@@ -1,7 +1,8 @@
 """Which kind of table a file holds, and the mapping that reads it.
 
 - ``native``: the header holds standard field names (or their aliases); multi-selects joined with ``;``;
-  an optional ``source_record_id`` column gives the source ids.
+  an optional ``source_record_id`` column gives the source ids, an optional ``source_system`` column the
+  system they belong to (default ``ctdx-csv``).
 - ``htcds-template``: a spreadsheet whose row 1 holds field names and row 2 their labels (the official
   HTCDS Excel templates). Columns are matched on name *and* label, mismatches are reported; ``;``.
 - ``kobo``: KoboToolbox/ODK exports, recognised by meta columns (``_uuid``, ``_submission_time``...) or
@@ -31,6 +32,7 @@ from ctdx.standard import Field, Standard, load_standard
 Dialect = Literal["native", "htcds-template", "kobo", "ctdc", "mapped", "jsonl"]
 DIALECTS: tuple[Dialect, ...] = ("native", "htcds-template", "kobo", "ctdc", "mapped", "jsonl")
 NATIVE_ID = "source_record_id"
+NATIVE_SYSTEM = "source_system"
 KOBO_META = frozenset(
     {
         "start",
@@ -100,6 +102,7 @@ class Plan:
     columns: list[str]
     rules: dict[int, list[ColumnRule | FlagRule]] = field(default_factory=dict)
     id_index: int | None = None
+    system_index: int | None = None
     ignored: set[int] = field(default_factory=set)
     multi_split: str = ";"
     notes: list[Issue] = field(default_factory=list)
@@ -200,6 +203,8 @@ def _native(table: Table) -> Plan:
     for index, column in enumerate(table.columns):
         if column == NATIVE_ID:
             plan.id_index = index
+        elif column == NATIVE_SYSTEM:
+            plan.system_index = index
         elif names[index] is None:
             _unknown(plan, index, column)
     if not plan.rules:

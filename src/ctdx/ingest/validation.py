@@ -264,6 +264,8 @@ class RowReader:
 
     def _source(self, cells: list[Raw], number: int, issues: list[Issue]) -> SourceRef:
         system = self.plan.system
+        if self.plan.system_index is not None:
+            system = raw_text(cells[self.plan.system_index])[:200] or system
         if self.plan.id_index is None:
             return SourceRef(system=system, record_id=f"{self.sha256}:{number}")
         text = raw_text(cells[self.plan.id_index])
