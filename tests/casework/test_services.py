@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from ctdx.casework.services import REFERRAL_SERVICES, check_plan_type, referral_service, support_plan_types
+from ctdx.casework.services import check_plan_type, referral_service, referral_services, support_plan_types
 from ctdx.errors import ValidationError
 
 
-def test_every_referral_service_maps_to_an_htcds_support_plan_type() -> None:
+def test_referral_services_are_the_screening_catalogue_with_htcds_support_plan_types() -> None:
+    from ctdx.screening import load_referral_catalogue
+
+    assert referral_services() == load_referral_catalogue().services
     types = set(support_plan_types())
-    assert all(service.plan_type in types for service in REFERRAL_SERVICES)
-    assert referral_service("avrr").plan_type == "AssistedVoluntaryReturnAndReintegration"
+    assert all(service.spl_type in types for service in referral_services() if service.spl_type)
+    assert referral_service("avrr").spl_type == "AssistedVoluntaryReturnAndReintegration"
+    assert {"shelter", "medical", "legal_aid", "national_referral_mechanism"} <= {s.id for s in referral_services()}
 
 
 def test_support_plan_types_include_our_extension_values() -> None:
