@@ -1,0 +1,168 @@
+"""Import throughput: rows per second and peak memory of ``ctdx import``, beside ``frictionless validate``.
+
+For each size (default 100,000 and 1,000,000 rows) the script generates a cohort with ``ctdx sample`` (one
+organisation, fixed seed), writes the same rows as CSV and XLSX, then times, in separate processes so that
+peak memory is the process's own:
+
+- ``ctdx import FILE --org bench`` into a fresh SQLite database (validation, encryption, audit, store);
+- ``ctdx import FILE --org bench --dry-run`` (read and validate only);
+- ``frictionless validate FILE`` (the anchor, from its own virtual environment ``bench/.venvs/frictionless``,
+  created by this script when missing): reading and type-checking only, no store.
+
+Usage: ``.venv/bin/python bench/import.py [--sizes 100000 1000000] [--formats csv xlsx]``.
+Prints a table and saves ``bench/results/import.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CTDX = ROOT / ".venv" / "bin" / "ctdx"
+ANCHOR_VENV = ROOT / "bench" / ".venvs" / "frictionless"
+FRICTIONLESS = ANCHOR_VENV / "bin" / "frictionless"
+RESULTS = ROOT / "bench" / "results" / "import.json"
+
+
+@dataclass
+class Run:
+    system: str
+    mode: str
+    file_format: str
+    rows: int
+    seconds: float
+    rows_per_second: float
+    peak_rss_mib: float
+    exit_code: int
+
+
+def ensure_anchor() -> None:
+    if FRICTIONLESS.exists():
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(ANCHOR_VENV)], check=True)
+    subprocess.run([str(ANCHOR_VENV / "bin" / "pip"), "install", "-q", "frictionless[excel]>=5.18"], check=True)
+
+
+# A fresh wrapper process per command, so that RUSAGE_CHILDREN's peak is that command's own peak.
+WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+)
+
+
+def measure(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak resident memory (MiB) and exit code of one command, in its own process."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - start
+    peak_kib, code = done.stdout.split()
+    if int(code) not in (0, 1):
+        print(f"  ! {command[0]} exited {code}: {done.stderr.strip()[-300:]}", file=sys.stderr)
+    return seconds, int(peak_kib) / 1024, int(code)
+
+
+def to_xlsx(csv_path: Path, xlsx_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("cases")
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    book.save(xlsx_path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--formats", nargs="+", default=["csv", "xlsx"])
+    parser.add_argument("--keep", type=Path, help="keep generated files in this directory")
+    args = parser.parse_args()
+    ensure_anchor()
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="ctdx-bench-import-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for size in args.sizes:
+            out = work / f"cohort-{size}"
+            subprocess.run(
+                [str(CTDX), "sample", "--cases", str(size), "--orgs", "1", "--seed", "7", "--out", str(out)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            csv_path = next(p for p in out.glob("*.csv") if p.name != "truth.csv")
+            with csv_path.open(encoding="utf-8") as handle:
+                rows = sum(1 for _ in handle) - 1
+            files = {"csv": csv_path}
+            if "xlsx" in args.formats:
+                files["xlsx"] = out / "cases.xlsx"
+                to_xlsx(csv_path, files["xlsx"])
+            for file_format in args.formats:
+                path = files[file_format]
+                db = work / f"bench-{size}-{file_format}.sqlite"
+                env_db = f"sqlite:///{db}"
+                key = work / "bench.key"
+                commands = {
+                    ("ctdx", "import"): [
+                        str(CTDX),
+                        "import",
+                        str(path),
+                        "--org",
+                        "bench",
+                        "--database",
+                        env_db,
+                    ],
+                    ("ctdx", "dry-run"): [
+                        str(CTDX),
+                        "import",
+                        str(path),
+                        "--org",
+                        "bench",
+                        "--database",
+                        env_db,
+                        "--dry-run",
+                    ],
+                    ("frictionless", "validate"): [str(FRICTIONLESS), "validate", str(path)],
+                }
+                for (system, mode), command in commands.items():
+                    seconds, peak, code = measure(command)
+                    run = Run(
+                        system, mode, file_format, rows, round(seconds, 2), round(rows / seconds), round(peak, 1), code
+                    )
+                    runs.append(run)
+                    print(
+                        f"{system:12} {mode:9} {file_format:5} {rows:>9,} rows {seconds:8.1f} s "
+                        f"{rows / seconds:>10,.0f} rows/s {peak:8.1f} MiB (exit {code})",
+                        flush=True,
+                    )
+                db.unlink(missing_ok=True)
+                key.unlink(missing_ok=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%d"),
+                "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}",
+                "command": "python bench/import.py " + " ".join(sys.argv[1:]),
+                "runs": [asdict(r) for r in runs],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    print(f"saved {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
