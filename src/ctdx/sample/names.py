@@ -22,7 +22,7 @@ from ctdx.sample.targets import IntArray
 from ctdx.sample.transliteration import SYSTEMS, romanisations
 
 ObjectArray = npt.NDArray[np.object_]
-DEFAULT_ZIPF = 0.8
+DEFAULT_ZIPF = 0.6
 
 
 def strip_diacritics(text: str) -> str:
