@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ctdx.errors import CtdxError
 
@@ -20,7 +21,7 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except CtdxError as exc:
-        err_console.print(f"[bold red]error[/] [{exc.code}]: {exc.message}", highlight=False, markup=True)
+        err_console.print(f"[bold red]error[/] {escape(f'[{exc.code}]')}: {escape(exc.message)}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]: nothing was written")
