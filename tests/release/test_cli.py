@@ -177,3 +177,17 @@ def test_synthetic_microdata_are_published_and_their_cost_is_in_the_ledger(table
         "both their epsilon and their delta"
         in build(table_csv, ledger, tmp_path / "other", "2.0.0", "1", "--synthetic-epsilon", "1").output
     )
+
+
+def test_verify_fails_on_an_aggregate_cell_edited_below_the_threshold(table_csv, ledger, tmp_path) -> None:
+    out = tmp_path / "release"
+    assert build(table_csv, ledger, out).exit_code == 0
+    path = out / "aggregates" / "exploitation.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index("count")] = "2"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    result = run("release", "verify", out)
+    assert result.exit_code == 4
+    assert "[below_threshold]" in result.output

@@ -107,7 +107,11 @@ def verify_release(directory: Path) -> Verification:
         if "count" in fields:
             checks += 1
             position = header.index("count")
-            small = sum(1 for row in rows if int(row[position]) < max(int(privacy["threshold"]), 1))
+            counts = [row[position] for row in rows]
+            if not all(c.lstrip("-").isdigit() for c in counts):
+                fail(resource["path"], "not_a_count", "a count is not a whole number")
+                continue
+            small = sum(1 for c in counts if int(c) < max(int(privacy["threshold"]), 1))
             if small:
                 fail(resource["path"], "below_threshold", f"{small} cells below the threshold were published")
 
