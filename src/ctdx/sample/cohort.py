@@ -27,7 +27,7 @@ from ctdx.model import CaseRecord, FieldValue, SourceRef
 from ctdx.sample.corruption import Dice, Identity, corrupt
 from ctdx.sample.names import NameBank, ObjectArray, load_names
 from ctdx.sample.people import DateArray, People, draw_people, tuples
-from ctdx.sample.targets import Categorical, IntArray, Targets, _draw, load_targets
+from ctdx.sample.targets import Categorical, IntArray, Targets, draw_index, load_targets
 from ctdx.standard import Standard, country_name, load_standard
 
 GENERATOR_VERSION = "1"
@@ -264,7 +264,7 @@ def _assign_organisations(
     """An organisation per record: mostly one in the country of identification; repeats at the same one or
     another, as the targets say."""
     n, k = len(country), len(context.org_countries)
-    org = _draw(rng, context.org_weights, n)
+    org = draw_index(rng, context.org_weights, n)
     own = rng.random(n) < context.targets.number("organisations", "own_country")
     for c in np.unique(context.org_countries).tolist():
         members = np.flatnonzero(context.org_countries == c)

@@ -36,7 +36,7 @@ class Categorical:
 
     def draw(self, rng: np.random.Generator, n: int) -> IntArray:
         """``n`` indices into ``values``."""
-        return _draw(rng, self.probs, n)
+        return draw_index(rng, self.probs, n)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Profiles:
         return cls(tuple(tuple(v) for v, _ in raw), weights / weights.sum())
 
     def draw(self, rng: np.random.Generator, n: int) -> IntArray:
-        return _draw(rng, self.probs, n)
+        return draw_index(rng, self.probs, n)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Flows:
 
     def draw(self, rng: np.random.Generator, n: int) -> IntArray:
         """``n`` indices into the pairs."""
-        return _draw(rng, self.probs, n)
+        return draw_index(rng, self.probs, n)
 
     def citizenship_shares(self) -> dict[str, float]:
         return _sum_by(self.citizenship, self.probs)
@@ -101,7 +101,8 @@ def _sum_by(keys: tuple[str, ...], probs: npt.NDArray[np.float64]) -> dict[str, 
     return shares
 
 
-def _draw(rng: np.random.Generator, probs: npt.NDArray[np.float64], n: int) -> IntArray:
+def draw_index(rng: np.random.Generator, probs: npt.NDArray[np.float64], n: int) -> IntArray:
+    """``n`` draws of an index with probabilities ``probs`` (inverse of the cumulative distribution)."""
     cumulative = np.cumsum(probs)
     cumulative[-1] = 1.0
     return np.searchsorted(cumulative, rng.random(n), side="right").astype(np.int64)
