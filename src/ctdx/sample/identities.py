@@ -91,7 +91,9 @@ def birth_dates(rng: np.random.Generator, at: npt.NDArray[np.datetime64], ages: 
     """Birth dates that make each person ``ages`` years old (completed years) on the date ``at``."""
     days = np.floor((ages + rng.random(len(ages)) * 0.997) * DAYS_PER_YEAR).astype(np.int64) + 1
     born: npt.NDArray[np.datetime64] = at - days.astype("timedelta64[D]")
-    return born
+    # Near a birthday the mean year length is a day off the calendar: move those births by that day.
+    exact: npt.NDArray[np.datetime64] = born + (completed_years(born, at) - ages).astype("timedelta64[D]")
+    return exact
 
 
 def completed_years(born: npt.NDArray[np.datetime64], at: npt.NDArray[np.datetime64]) -> IntArray:
