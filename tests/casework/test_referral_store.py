@@ -59,6 +59,8 @@ def test_an_override_needs_the_permission_and_is_audited_with_a_sealed_reason(wo
     assert [(n.kind, str(n.id), text) for n, text in notes] == [
         ("consent_override", detail["note_id"], "needs urgent surgery")
     ]
+    reads = [e for e in _audit(world) if e.action == "read_identifying" and e.entity == "casework_note"]
+    assert [(r.entity_id, r.fields) for r in reads] == [(str(case_id), ["text"])]
     assert world.store.verify_audit().ok
 
 
@@ -72,6 +74,10 @@ def test_consent_must_name_the_recipient_and_must_not_be_withdrawn(world: World)
         record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=TODAY, recipient="clinic")
         referral = refer(ctx, case_id, "clinic", service="medical", reason="AdditionalServicesRequired")
     assert referral.consent_basis == "consent" and referral.service == "medical"
+    with world.store.cases(world.worker) as cases:
+        values = cases.get(case_id).values
+    assert values["cas_ReferredOrganisation"] == "clinic"
+    assert values["cas_ReasonForOutgoingReferral"] == "AdditionalServicesRequired"
     with world.acting(world.worker) as ctx:
         move_referral(ctx, referral.id, ReferralState.REVOKED, "sent to the wrong clinic")
         record_consent(ctx, case_id, Purpose.REFERRAL, granted=False, decided_on=TODAY, recipient="clinic")

@@ -147,10 +147,22 @@ def add_note(ctx: CaseworkContext, case_id: uuid.UUID, kind: str, subject_id: st
 
 
 def read_notes(ctx: CaseworkContext, case_id: uuid.UUID) -> list[tuple[CaseworkNote, str]]:
-    """Every note of a case with its text, oldest first; the caller audits the read."""
+    """Every note of one of the actor's cases with its text, oldest first; the read is audited."""
+    if not ctx.actor.can_read_identifying:
+        raise PermissionDenied(f"role {ctx.actor.role!r} may not read casework notes")
+    case = find_case(ctx, case_id)
     notes = ctx.session.scalars(
-        select(CaseworkNote).where(CaseworkNote.case_id == case_id).order_by(CaseworkNote.created_at)
+        select(CaseworkNote).where(CaseworkNote.case_id == case.id).order_by(CaseworkNote.created_at)
     ).all()
+    ctx.audit(
+        audit.ReadIdentifyingEvent(
+            actor=ctx.actor,
+            entity="casework_note",
+            entity_id=str(case.id),
+            fields=("text",),
+            detail={"notes": len(notes)},
+        )
+    )
     out = []
     for note in notes:
         opened = ctx.cipher.open(note.sealed, note.key_id, CaseworkNote.__tablename__, note.id, SEALED_COLUMN)

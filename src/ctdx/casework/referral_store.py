@@ -3,8 +3,10 @@
 ``refer`` checks the person's consent for a referral to the receiving organisation (purpose ``referral``,
 recipient = the organisation's code) before anything is written; without it the referral is refused with
 ``ConsentError`` unless an actor with the override permission gives a reason (audited, reason sealed).
-``move_referral`` applies the state machine of ``ctdx.casework.referrals``: the receiving organisation
-accepts, rejects or marks done, the sending one revokes. Accepting a transfer hands the case, its person
+The case records the latest outgoing referral in its HTCDS fields (``cas_ReferredOrganisation``,
+``cas_OutgoingReferralDate``, ``cas_ReasonForOutgoingReferral``). ``move_referral`` applies the state
+machine of ``ctdx.casework.referrals``: the receiving organisation accepts, rejects or marks done, the
+sending one revokes. Accepting a transfer hands the case, its person
 and its open tasks to the receiving organisation and clears the case owner. Rows use the store's
 ``referral`` table with Primero's state names, plus ``referral_detail`` for the catalogue service.
 """
@@ -17,13 +19,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 
-from ctdx.casework.access import CaseworkContext, add_note, find_case, organisation_by_code
+from ctdx.casework.access import CaseworkContext, add_note, find_case, organisation_by_code, set_case_values
 from ctdx.casework.consent import Purpose
 from ctdx.casework.consents import authorise
 from ctdx.casework.referrals import Party, ReferralKind, ReferralState, check_referral_move
 from ctdx.casework.services import referral_service
 from ctdx.casework.tables import CaseworkTask, ReferralDetail
 from ctdx.errors import ConflictError, NotFoundError, ValidationError
+from ctdx.model import FieldValue
 from ctdx.standard import load_standard
 from ctdx.store import audit
 from ctdx.store.tables import Case, Organisation, Person, Referral
@@ -127,6 +130,13 @@ def refer(
     )
     ctx.session.add(row)
     ctx.session.flush()
+    outgoing: dict[str, FieldValue] = {
+        "cas_ReferredOrganisation": target.code,
+        "cas_OutgoingReferralDate": stamp.date(),
+    }
+    if reason is not None:
+        outgoing["cas_ReasonForOutgoingReferral"] = reason
+    set_case_values(ctx, case, outgoing)
     ctx.session.add(
         ReferralDetail(referral_id=referral_id, service=service, updated_by=ctx.actor.label, updated_at=stamp)
     )
