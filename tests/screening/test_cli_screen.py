@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from ctdx.cli.main import app
 from ctdx.screening import load_bank
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "250"})
 
 
 def test_piped_triage_in_french_writes_the_explained_result(tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_piped_triage_in_french_writes_the_explained_result(tmp_path: Path) -> N
     assert run.exit_code == 0, run.output
     assert load_bank().item("T01").text["fr"].split()[0] in run.output
     assert "y = oui" in run.output, "an unknown key shows the keys again"
-    assert "The brief screen is positive: refer for a full assessment" in run.output
+    assert "Le dépistage rapide est positif : orienter vers une évaluation complète" in run.output
     assert "[triage.any_yes]" in run.output
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["triage"] == {"refer_for_full_assessment": True, "yes_items": ["T02"]}
@@ -66,7 +66,7 @@ def test_stopped_interview_is_resumed_where_it_stopped(tmp_path: Path) -> None:
         keys[order.index(item)] = "y"
     second = runner.invoke(app, ["screen", "--resume", str(draft), "--out", str(out)], input="\n".join(keys) + "\n")
     assert second.exit_code == 0, second.output
-    assert "Indicators of trafficking are present" in second.output
+    assert "Hay indicadores de trata" in second.output
     assert "[delphi.adult]" in second.output
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["continuum_class"] == "trafficking_indicated"

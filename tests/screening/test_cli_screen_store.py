@@ -46,6 +46,7 @@ def _env(settings: Settings) -> dict[str, str | None]:
         "CTDX_DATA_DIR": str(settings.data_dir),
         "CTDX_KEY_FILE": str(settings.key_file),
         "CTDX_KEY": None,
+        "COLUMNS": "250",
     }
 
 

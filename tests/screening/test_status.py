@@ -47,3 +47,13 @@ def test_the_engine_never_states_a_status_and_never_says_victim() -> None:
     assert "ActualVictimOfTrafficking" not in result.to_json()
     assert not any("status" in name and name != "proposed_status" for name in ScreeningResult.model_fields)
     assert not any("victim" in line.lower() for line in result.explanation)
+
+
+def test_no_language_says_victim() -> None:
+    from ctdx.screening import ScreeningContext
+
+    yes = {"ACT01", "ACT02", "DR01", "DR08", "EX01", "EX04", "CD01", "CD03", "SM01", "AGE01", "CON01"}
+    for language, word in (("en", "victim"), ("fr", "victime"), ("es", "víctima")):
+        result = screen("full", answered("full", yes), context=ScreeningContext(language=language))
+        assert result.trafficking_indicated
+        assert not any(word in line.lower() for line in result.explanation), language

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -97,7 +97,7 @@ class ScreeningContext(BaseModel):
 
     setting: Annotated[str | None, Field(max_length=200)] = None
     reference_period: Annotated[str | None, Field(max_length=200)] = None
-    language: Annotated[str | None, Field(max_length=10)] = None
+    language: Literal["en", "fr", "es"] | None = None
     interpreter_used: bool | None = None
     identified_by_org_type: Annotated[str | None, Field(max_length=100)] = None
     interviewer: Annotated[str | None, Field(max_length=200)] = None

@@ -418,7 +418,7 @@ def screen(
         fired_rules=base.fired,
         indicators=_hits(bank, given),
         would_change=_would_change(bank, given, profile, relevant, chosen.items, base),
-        suggested_referrals=catalogue.suggest(findings),
+        suggested_referrals=catalogue.suggest(findings, context.language or "en"),
         smuggling_facts=base.smuggling,
         consent_recorded=base.consent,
         htcds_values=_htcds_values(bank, given),

@@ -1,79 +1,157 @@
-"""Plain-language explanation of a screening result, for the case worker (English).
+"""Plain-language explanation of a screening result for the case worker, in English, French or Spanish.
 
-The wording follows domain.md 2.1 and 3: "indicators of trafficking present - refer", never "victim";
-every fired rule is named with its source and the answers that made it fire.
+The wording is data (``data/explanations.yaml``) and follows domain.md 2.1 and 3: "indicators of trafficking
+present - refer", never "victim"; every fired rule is named with its source and the answers that made it
+fire. The language is the interview's (``ScreeningContext.language``), English when none was recorded.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from ctdx.errors import ConfigError
+from ctdx.screening.bank import LANGUAGES
+from ctdx.screening.rules import RULES
 
 if TYPE_CHECKING:
     from ctdx.screening.result import ScreeningResult
 
-HEADLINES: dict[str, str] = {
-    "trafficking_indicated": "Indicators of trafficking are present: refer to the national referral mechanism or "
-    "the competent authority.",
-    "forced_labour": "Indicators of forced labour are present (involuntary work under threat of a penalty); the "
-    "trafficking test is not met on these answers.",
-    "exploitation": "Exploitative conditions of work are present; the trafficking and forced-labour tests are not "
-    "met on these answers.",
-    "labour_rights_violation": "A breach of labour rights is reported, below the level of exploitation.",
-    "no_indication": "No indication of trafficking, forced labour or exploitation in the answers given.",
-    "coercion": "Indicators of coercion or abuse of vulnerability are present, but the answers do not establish "
-    "exploitation: complete the assessment.",
-    "triage_positive": "The brief screen is positive: refer for a full assessment (a positive brief screen is a "
-    "reason to look further, not a finding).",
-    "journey_indicators": "Exploitative practices were met on the journey: refer for a full assessment.",
-}
+Texts = dict[str, dict[str, str]]
+MEANS_DIMENSIONS = frozenset({"D1", "D2", "D3", "D5", "D6"})
 
-DISCLAIMER = (
-    "This is an identification aid, not a determination. A trafficking status is decided separately by a "
-    "competent organisation, with a date and a basis."
-)
+
+class Wording(BaseModel):
+    """Every text of an explanation, keyed by what it says, then by language."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    headlines: Texts
+    rules: Texts
+    dimensions: Texts
+    clauses: Texts
+    words: Texts
+    findings: Texts
+    phrases: Texts
+
+    def text(self, section: str, key: str, language: str) -> str:
+        texts: Texts = getattr(self, section)
+        return texts[key][language]
+
+
+def _problems(wording: Wording) -> list[str]:
+    problems = []
+    for section in ("headlines", "dimensions", "clauses", "words", "findings", "phrases"):
+        for key, texts in getattr(wording, section).items():
+            problems += [f"{section}.{key}: no {lang} text" for lang in LANGUAGES if not texts.get(lang)]
+    if set(wording.rules) != set(RULES):
+        problems.append(f"rules: the translated rules {sorted(wording.rules)} are not the rules {sorted(RULES)}")
+    for key, texts in wording.rules.items():
+        problems += [f"rules.{key}: no {lang} text" for lang in LANGUAGES if lang != "en" and not texts.get(lang)]
+    return problems
+
+
+def build_wording(raw: Any) -> Wording:
+    """Checked wording; ConfigError naming every missing text."""
+    try:
+        wording = Wording.model_validate(raw)
+    except PydanticValidationError as exc:
+        raise ConfigError(f"the explanation wording is malformed: {exc}") from exc
+    problems = _problems(wording)
+    if problems:
+        raise ConfigError(f"the explanation wording has {len(problems)} problem(s): " + "; ".join(problems))
+    return wording
+
+
+@cache
+def load_wording() -> Wording:
+    """The wording shipped with this package."""
+    text = resources.files("ctdx.screening").joinpath("data", "explanations.yaml").read_text(encoding="utf-8")
+    return build_wording(yaml.safe_load(text))
+
+
+def _headline(result: ScreeningResult) -> str:
+    headline = result.continuum_class.value
+    if headline != "no_indication":
+        return headline
+    if any(d.positive and d.dimension in MEANS_DIMENSIONS for d in result.dimensions):
+        return "coercion"
+    if result.triage.refer_for_full_assessment:
+        return "triage_positive"
+    if result.journey.indicated:
+        return "journey_indicators"
+    return headline
 
 
 def explain(result: ScreeningResult) -> tuple[str, ...]:
-    """The result as short sentences, most important first."""
-    headline = result.continuum_class.value
-    means_dimensions = {"D1", "D2", "D3", "D5", "D6"}
-    if headline == "no_indication" and any(d.positive and d.dimension in means_dimensions for d in result.dimensions):
-        headline = "coercion"
-    elif headline == "no_indication" and result.triage.refer_for_full_assessment:
-        headline = "triage_positive"
-    elif headline == "no_indication" and result.journey.indicated:
-        headline = "journey_indicators"
-    lines = [HEADLINES[headline]]
-    rule = f"Rule applied: {result.rule_applied} ({', '.join(result.weight_tables)} weights"
-    rule += ", unverified transcription)." if not result.versions.weights_verified else ")."
-    lines.append(rule)
+    """The result as short sentences in the interview's language, most important first."""
+    w = load_wording()
+    lang = result.context.language or "en"
+
+    def phrase(key: str, **values: object) -> str:
+        return w.text("phrases", key, lang).format(**values)
+
+    def word(key: str) -> str:
+        return w.text("words", key, lang)
+
+    lines = [w.text("headlines", _headline(result), lang)]
+    unverified = "" if result.versions.weights_verified else phrase("unverified")
+    lines.append(
+        phrase(
+            "rule_applied",
+            rule=word(result.rule_applied),
+            tables=", ".join(result.weight_tables),
+            unverified=unverified,
+        )
+    )
     if result.age_to_verify:
-        lines.append("Age unknown with signs of minority: the child rule is applied. Verify the age.")
+        lines.append(phrase("age_to_verify"))
     stated: set[str] = set()
     for fired in result.fired_rules:
         if fired.rule not in stated:
             stated.add(fired.rule)
-            lines.append(f"[{fired.rule}] {fired.statement} Source: {fired.source}.")
-        lines.append(f"  because of: {', '.join(fired.evidence)}")
+            statement = fired.statement if lang == "en" else w.rules[fired.rule][lang]
+            lines.append(f"[{fired.rule}] {statement} " + phrase("source", source=fired.source))
+        lines.append(phrase("because", evidence=", ".join(fired.evidence)))
     for dim in result.dimensions:
-        if dim.positive:
-            lines.append(f"{dim.dimension} {dim.name}: positive, clause {dim.clause}; yes: {', '.join(dim.yes_items)}.")
+        name = w.text("dimensions", dim.dimension, lang)
+        if dim.positive and dim.clause:
+            clause = f"{dim.clause[0]}: {w.text('clauses', dim.clause[0], lang)} {dim.clause.split(' ')[-1]}"
+            lines.append(
+                phrase(
+                    "dimension_positive",
+                    dimension=dim.dimension,
+                    name=name,
+                    clause=clause,
+                    items=", ".join(dim.yes_items),
+                )
+            )
         elif dim.asked_items:
-            missing = f"; {len(dim.missing_items)} of {dim.asked_items} items not answered" if dim.missing_items else ""
-            lines.append(f"{dim.dimension} {dim.name}: not positive{missing}.")
+            missing = phrase("dimension_missing", missing=len(dim.missing_items), asked=dim.asked_items)
+            lines.append(
+                phrase(
+                    "dimension_negative",
+                    dimension=dim.dimension,
+                    name=name,
+                    missing=missing if dim.missing_items else "",
+                )
+            )
     for element in result.legal_elements:
         support = f" ({', '.join(element.supporting)})" if element.supporting else ""
-        lines.append(f"Palermo element {element.element}: {element.status}{support}.")
+        lines.append(phrase("element", element=word(element.element), status=word(element.status), support=support))
     if result.smuggling_facts:
-        lines.append(
-            f"Smuggling reported ({', '.join(result.smuggling_facts)}): recorded beside, never instead of, the "
-            "trafficking indicators."
-        )
+        lines.append(phrase("smuggling", items=", ".join(result.smuggling_facts)))
     if result.would_change:
-        lines.append("Not yet answered, and a 'yes' would change the result:")
-        lines += [f"  {w.item}: {'; '.join(w.changes)}" for w in result.would_change]
+        lines.append(phrase("would_change"))
+        lines += [f"  {change.item}: {'; '.join(change.changes)}" for change in result.would_change]
     if result.suggested_referrals:
-        lines.append("Services to offer (with the person's consent):")
-        lines += [f"  {r.name} - because {'; '.join(r.because)}" for r in result.suggested_referrals]
-    lines.append(DISCLAIMER)
+        lines.append(phrase("services"))
+        lines += [phrase("service_line", name=r.name, reasons="; ".join(r.because)) for r in result.suggested_referrals]
+    lines.append(phrase("disclaimer"))
     return tuple(lines)

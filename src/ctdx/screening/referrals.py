@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from ctdx.errors import ConfigError
+from ctdx.screening.bank import LANGUAGES
+from ctdx.screening.explain import load_wording
 from ctdx.screening.result import SuggestedReferral
 from ctdx.standard import load_standard
 
@@ -33,20 +35,6 @@ Finding = Literal[
     "age_to_verify",
 ]
 
-FINDING_TEXT: dict[str, str] = {
-    "triage_positive": "the brief screen is positive",
-    "journey_indicators": "exploitative practices were met on the journey",
-    "trafficking_indicated": "indicators of trafficking are present",
-    "forced_labour": "indicators of forced labour are present",
-    "exploitation": "exploitative conditions of work are present",
-    "labour_rights_violation": "labour rights were breached",
-    "violence": "violence was reported",
-    "coercion": "coercion or abuse of vulnerability is indicated",
-    "smuggling": "the person was smuggled: protection needs remain",
-    "child": "the person was a child at the time",
-    "age_to_verify": "the person may be a child: age to verify",
-}
-
 
 class Service(BaseModel):
     """One service of the catalogue."""
@@ -54,7 +42,7 @@ class Service(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
-    name: str
+    name: dict[str, str]
     spl_type: str | None
     primero: str | None
     when: tuple[Finding, ...]
@@ -66,16 +54,18 @@ class ReferralCatalogue(BaseModel):
     version: str
     services: tuple[Service, ...]
 
-    def suggest(self, findings: Mapping[str, bool]) -> tuple[SuggestedReferral, ...]:
-        """The services whose triggers are among the true findings, in catalogue order, each with its reasons."""
+    def suggest(self, findings: Mapping[str, bool], language: str = "en") -> tuple[SuggestedReferral, ...]:
+        """The services whose triggers are among the true findings, in catalogue order, each with its reasons
+        (names and reasons in ``language``)."""
+        wording = load_wording()
         out = []
         for service in self.services:
-            because = tuple(FINDING_TEXT[f] for f in service.when if findings.get(f, False))
+            because = tuple(wording.text("findings", f, language) for f in service.when if findings.get(f, False))
             if because:
                 out.append(
                     SuggestedReferral(
                         service=service.id,
-                        name=service.name,
+                        name=service.name[language],
                         because=because,
                         spl_type=service.spl_type,
                         primero=service.primero,
@@ -96,6 +86,7 @@ def load_referral_catalogue() -> ReferralCatalogue:
         raise ConfigError(f"the referral-service catalogue is malformed: {exc}") from exc
     known = load_standard().field("spl_Type").value_names
     bad = [s.id for s in catalogue.services if s.spl_type is not None and s.spl_type not in known]
+    bad += [f"{s.id} (no {lang} name)" for s in catalogue.services for lang in LANGUAGES if not s.name.get(lang)]
     if bad:
-        raise ConfigError(f"referral services with an unknown HTCDS spl_Type: {', '.join(bad)}")
+        raise ConfigError(f"referral services with an unknown HTCDS spl_Type or a missing name: {', '.join(bad)}")
     return catalogue
