@@ -97,3 +97,28 @@ def test_acting_needs_a_known_user_or_a_system_with_an_organisation(world: World
     assert result.exit_code == 9
     result = runner.invoke(app, ["case", "tasks", "due", "--system", "nightly", "--org", "shelter"], env=_env(world))
     assert result.exit_code == 0 and "no open tasks" in result.output
+
+
+def test_assign_reject_revoke_withdraw_milestone_and_complete(world: World) -> None:
+    case = re.findall(r"case (\S+)", _run(world, "open")[1])[0]
+    code, out = _run(world, "assign", case, "boss")
+    assert code == 0 and "owner boss" in out
+    _run(world, "consent", "record", case, "referral")
+    first = re.findall(r"referral (\S+):", _run(world, "refer", case, "clinic")[1])[0]
+    assert _run(world, "reject", first, user="carlos")[0] == 9  # a rejection needs a reason
+    code, out = _run(world, "reject", first, "--reason", "no capacity", user="carlos")
+    assert code == 0 and "rejected" in out
+    second = re.findall(r"referral (\S+):", _run(world, "refer", case, "clinic")[1])[0]
+    assert _run(world, "revoke", second, "--reason", "person moved", user="carlos")[0] == 7  # the sender revokes
+    assert "revoked" in _run(world, "revoke", second, "--reason", "person moved")[1]
+    code, out = _run(world, "consent", "withdraw", case, "referral")
+    assert code == 0 and "withdrawn" in out
+    assert _run(world, "refer", case, "clinic")[0] == 10
+    code, out = _run(world, "tasks", "milestone", case, "us", "cp_granted", "--adult", "--on", "2025-03-31")
+    assert code == 0 and "2027-03-31" in out
+    task = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", out)[0]
+    code, out = _run(world, "tasks", "complete", task)
+    assert code == 0 and "done" in out
+    assert _run(world, "tasks", "complete", task)[0] == 8
+    code, out = _run(world, "show", case)
+    assert "cp_ends" not in out and "Continued Presence" in out and "consent" in out
