@@ -1,0 +1,70 @@
+"""Information loss of our k-anonymous output and anjana's, by the same measure (Iyengar's loss metric over
+the same hierarchies; a suppressed or removed row loses 1 on every quasi-identifier).
+
+Run after ``run_ours.py`` and ``run_anjana.py``: ``.venv/bin/python bench/privacy/compare_kanon.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def loss_table(levels: list[list[str]]) -> dict[str, float]:
+    """Label -> loss: (leaves under it - 1) / (leaves - 1), leaves being the level-0 values with missing."""
+    leaves = len(levels[0])
+    loss: dict[str, float] = {}
+    for level in levels[1:]:
+        for label in set(level):
+            if label != "":
+                loss.setdefault(label, (level.count(label) - 1) / (leaves - 1))
+    for label in levels[0]:
+        loss[label] = 0.0
+    loss["*"] = 1.0
+    return loss
+
+
+def information_loss(path: Path, hierarchies: dict[str, list[list[str]]], rows_in: int) -> dict[str, float]:
+    tables = {q: loss_table(levels) for q, levels in hierarchies.items()}
+    total, rows, classes = 0.0, 0, {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            rows += 1
+            key = tuple(row[q] for q in hierarchies)
+            classes[key] = classes.get(key, 0) + 1
+            total += sum(tables[q].get(row[q], 1.0) for q in hierarchies)
+    removed = rows_in - rows
+    total += removed * len(hierarchies)
+    discernibility = sum(size * size for size in classes.values()) + removed * rows_in
+    return {
+        "information_loss": total / (rows_in * len(hierarchies)),
+        "rows_out": rows,
+        "rows_removed": removed,
+        "classes": len(classes),
+        "smallest_class": min(classes.values()),
+        "discernibility_over_n2": discernibility / rows_in**2,
+    }
+
+
+def main() -> None:
+    hierarchies = json.loads((OUT / "hierarchies.json").read_text())
+    ours = json.loads((OUT / "results.json").read_text())
+    rows_in = ours["train_rows"]
+    result = {
+        "ours": information_loss(OUT / "ours_kanon.csv", hierarchies, rows_in) | {"seconds": ours["kanon"]["seconds"]},
+    }
+    if (OUT / "anjana_kanon.csv").is_file():
+        anjana = json.loads((OUT / "anjana.json").read_text())
+        result["anjana"] = information_loss(OUT / "anjana_kanon.csv", hierarchies, rows_in) | {
+            "seconds": anjana["seconds"],
+            "pycanon_k": anjana["pycanon_k"],
+        }
+    (OUT / "kanon_comparison.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
