@@ -122,7 +122,10 @@ def explain(result: ScreeningResult) -> tuple[str, ...]:
     for dim in result.dimensions:
         name = w.text("dimensions", dim.dimension, lang)
         if dim.positive and dim.clause:
-            clause = f"{dim.clause[0]}: {w.text('clauses', dim.clause[0], lang)} {dim.clause.split(' ')[-1]}"
+            letter = dim.clause[0]
+            clause = phrase(
+                "clause", letter=letter, text=w.text("clauses", letter, lang), table=dim.clause.split(" ")[-1]
+            )
             lines.append(
                 phrase(
                     "dimension_positive",
@@ -152,6 +155,9 @@ def explain(result: ScreeningResult) -> tuple[str, ...]:
         lines += [f"  {change.item}: {'; '.join(change.changes)}" for change in result.would_change]
     if result.suggested_referrals:
         lines.append(phrase("services"))
-        lines += [phrase("service_line", name=r.name, reasons="; ".join(r.because)) for r in result.suggested_referrals]
+        separator = phrase("separator")
+        lines += [
+            phrase("service_line", name=r.name, reasons=separator.join(r.because)) for r in result.suggested_referrals
+        ]
     lines.append(phrase("disclaimer"))
     return tuple(lines)
