@@ -93,7 +93,10 @@ def _ask(draft: Interview, bank: Bank, source: EvidenceSource, draft_path: Path)
         console.print(f"[{number}/{total}] {item.id}  {item.text[lang]}", markup=False, highlight=False)
         while True:
             console.print("> ", end="", markup=False, highlight=False)
-            line = sys.stdin.readline()
+            try:
+                line = sys.stdin.readline()
+            except KeyboardInterrupt:  # Ctrl-C is the stop button: every answer so far is already saved
+                return draft, False
             if not line:
                 return draft, False
             key = parse_key(line)
