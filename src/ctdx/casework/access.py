@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +48,10 @@ class CaseworkContext:
     session: Session
     cipher: FieldCipher
     actor: Actor
-    clock: Any = field(default=utc_now, compare=False)
+    clock: Callable[[], dt.datetime] = field(default=utc_now, compare=False)
 
     def now(self) -> dt.datetime:
-        moment: dt.datetime = self.clock()
-        return moment
+        return self.clock()
 
     @property
     def may_override_consent(self) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ctdx.casework.access import CaseworkContext, add_note, find_case, set_case_values, user_in_organisation
 from ctdx.casework.consents import ConsentRecord, consent_records
-from ctdx.casework.lifecycle import CaseStatus, check_status_change, clean_reason
+from ctdx.casework.lifecycle import CaseStatus, check_status_change, clean_reason, parse_status
 from ctdx.casework.referral_store import ReferralView, referrals_of_case
 from ctdx.casework.referrals import ReferralKind, ReferralState
 from ctdx.casework.services import check_plan_type
@@ -126,7 +126,8 @@ def change_status(ctx: CaseworkContext, case_id: uuid.UUID, target: CaseStatus, 
     """Move the case to ``target`` as ``ctdx.casework.lifecycle`` allows; a closure or reopening needs a reason."""
     ctx.require_write()
     case = find_case(ctx, case_id)
-    current = CaseStatus(case.status) if case.status else CaseStatus.ACTIVE
+    # A case imported without a status is taken as Active (HTCDS leaves the status optional).
+    current = parse_status(case.status) if case.status else CaseStatus.ACTIVE
     rule = check_status_change(current, target, reason)
     if target is CaseStatus.CLOSED_REFERRED:
         _require_referral_taken_up(ctx, case)
