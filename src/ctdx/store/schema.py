@@ -8,6 +8,7 @@ anything is written: running old code on a newer schema could silently drop what
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -29,8 +30,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
 def script_directory() -> ScriptDirectory:
+    """The shipped migrations (cached: loading them compiles every migration module)."""
     return ScriptDirectory.from_config(alembic_config())
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    return frozenset(script.revision for script in script_directory().walk_revisions())
 
 
 def head_revision() -> str:
@@ -66,8 +74,7 @@ def schema_status(engine: Engine) -> SchemaStatus:
     with engine.connect() as connection:
         current = _read_revision(connection)
         connection.rollback()
-    known = {script.revision for script in script_directory().walk_revisions()}
-    if current is not None and current not in known:
+    if current is not None and current not in known_revisions():
         raise SchemaVersionError(
             f"the database has schema revision {current!r}, which this version of ctdx does not know "
             f"(its newest is {head_revision()!r}); it was probably written by a newer ctdx: upgrade ctdx",
