@@ -10,6 +10,11 @@ The cohort is produced in chunks of ``CHUNK_RECORDS`` records, each from its own
 cohort seed and the chunk number, so memory stays bounded and the same seed always gives the same
 records. Within a chunk everything is vectorised with numpy; only the repeat records are corrupted in a
 Python loop.
+
+Our own generator rather than Faker or gecko-syndata (benchmarks.md B7): their name lists are per locale
+and often in the original script, carry no frequencies we control, change between releases (so a seed
+would not give the same files), and know nothing of HTCDS fields or CTDC figures; the corruption kinds
+are a few lines each (``ctdx.sample.corruption``) and must be recorded per record in the truth.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from typing import Any, Literal
 from ctdx.cells import neutralise
 from ctdx.errors import ConflictError
 from ctdx.model import FieldValue
-from ctdx.sample.cohort import FIELDS, Cohort, CohortChunk, generate_cohort
+from ctdx.sample.cohort import CHUNK_RECORDS, FIELDS, Cohort, CohortChunk, generate_cohort
 from ctdx.sample.corruption import KINDS as CORRUPTION_KINDS
 from ctdx.standard import load_standard
 
@@ -180,8 +180,6 @@ def _rendered(cohort: Cohort, fmt: Format, workers: int) -> Iterator[RenderedChu
 
 def default_workers(cases: int) -> int:
     """Worker processes worth starting: none for a small cohort, otherwise one per core (at most four)."""
-    from ctdx.sample.cohort import CHUNK_RECORDS
-
     return 1 if cases <= CHUNK_RECORDS else max(1, min(4, os.cpu_count() or 1))
 
 
