@@ -24,7 +24,7 @@ from ctdx.screening.answers import (
 )
 from ctdx.screening.bank import DIMENSION_NAMES, DIMENSIONS, WEIGHT_TABLES, Bank, Role, load_bank
 from ctdx.screening.explain import explain
-from ctdx.screening.referrals import ReferralCatalogue, load_referral_catalogue
+from ctdx.screening.referrals import Finding, ReferralCatalogue, load_referral_catalogue
 from ctdx.screening.result import (
     ContinuumClass,
     DimensionOutcome,
@@ -376,7 +376,7 @@ def screen(
     given = normalise_answers(bank, answers)
     relevant = frozenset(chosen.items) | frozenset(given)
     base = _evaluate(bank, given, profile, relevant, context.reference_period)
-    findings = {
+    findings: dict[Finding, bool] = {
         "triage_positive": base.triage.refer_for_full_assessment,
         "journey_indicators": base.journey.indicated,
         "trafficking_indicated": base.trafficking_indicated,

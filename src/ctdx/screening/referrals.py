@@ -54,7 +54,7 @@ class ReferralCatalogue(BaseModel):
     version: str
     services: tuple[Service, ...]
 
-    def suggest(self, findings: Mapping[str, bool], language: str = "en") -> tuple[SuggestedReferral, ...]:
+    def suggest(self, findings: Mapping[Finding, bool], language: str = "en") -> tuple[SuggestedReferral, ...]:
         """The services whose triggers are among the true findings, in catalogue order, each with its reasons
         (names and reasons in ``language``)."""
         wording = load_wording()
