@@ -117,7 +117,7 @@ def finish(
     if not values and not any(i.severity == "error" for i in issues):
         issues.append(Issue("no_values", "error", "the row has no value for any standard field", row))
     if not ids.first_time(source.record_id):
-        msg = f"source id {source.record_id!r} was already used by an earlier row of this file"
+        msg = "this row's source id was already used by an earlier row of this file"
         issues.append(Issue("duplicate_source_id", "error", msg, row, id_column))
     if any(i.severity == "error" for i in issues):
         return None
@@ -158,6 +158,10 @@ def _cross_checks(parts: _Parts, values: dict[str, FieldValue], row: int) -> lis
     return issues
 
 
+def _spaces(raw: Raw) -> bool:
+    return isinstance(raw, str) and raw.isspace()
+
+
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
@@ -189,13 +193,23 @@ class RowReader:
                     default = plan.mapping.split if plan.dialect in ("mapped", "ctdc") else plan.multi_split
                     separator = rule.split or default
                 self.cells.append((index, rule, f, separator))
-        # The common case (one value, no value map) takes a short path through ``read``.
-        self.simple = {
-            id(rule): rule.date_formats or plan.mapping.date_formats
-            for _, rule, _, separator in self.cells
-            if isinstance(rule, ColumnRule) and separator is None and not rule.values
-        }
-        self.core_messages = {f.name: f"core field {f.name} is empty" for f in self.standard.fields if f.core}
+        # Per column: the date formats when the column takes the short path of ``read`` (one value, no value
+        # map), and the warning message when a core field is left empty.
+        self.specs = [
+            (
+                index,
+                rule,
+                f,
+                separator,
+                (rule.date_formats or plan.mapping.date_formats)
+                if isinstance(rule, ColumnRule) and separator is None and not rule.values
+                else None,
+                f"core field {f.name} is empty"
+                if f.core and not f.deprecated and isinstance(rule, ColumnRule)
+                else None,
+            )
+            for index, rule, f, separator in self.cells
+        ]
         self.markers = plan.mapping.missing - {""}
         # The value a flag stands for, read once (the mapping was checked, so it resolves).
         self.flag_values = {
@@ -237,20 +251,25 @@ class RowReader:
         flags: dict[tuple[str, int], list[bool | None]] = {}
         number = row.number
         markers = self.markers
-        for index, rule, f, separator in self.cells:
+        one = self.reader.one
+        values_part = parts.values.setdefault(("values", 1), {})
+        for index, rule, f, separator, simple, core_message in self.specs:
             raw = cells[index]
             if isinstance(rule, FlagRule):
                 self._flag(rule, f, raw, number, parts, flags, issues)
-            elif is_blank(raw) or (markers and fold(raw_text(raw)) in markers):
-                if f.core and not f.deprecated and f.name not in parts.columns:
-                    issues.append(
-                        Issue("missing_core", "warning", self.core_messages[f.name], number, rule.column, f.name)
-                    )
-            elif (formats := self.simple.get(id(rule))) is not None:
-                value, issue = self.reader.one(f, raw, row=number, column=rule.column, date_formats=formats)
+            elif raw is None or raw == "" or (markers and fold(raw_text(raw)) in markers) or _spaces(raw):
+                if core_message is not None and f.name not in parts.columns:
+                    issues.append(Issue("missing_core", "warning", core_message, number, rule.column, f.name))
+            elif simple is not None:
+                value, issue = one(f, raw, number, rule.column, simple)
                 if issue is not None:
                     issues.append(issue)
-                if value is not None and (conflict := parts.put(f, rule.instance, value, rule.column, number)):
+                if value is None:
+                    continue
+                if f.name not in values_part and f.entity not in ENTITY_PART and rule.instance == 1:
+                    values_part[f.name] = value  # the common case of ``parts.put``, without its checks
+                    parts.columns.setdefault(f.name, rule.column)
+                elif conflict := parts.put(f, rule.instance, value, rule.column, number):
                     issues.append(conflict)
             else:
                 self._column(rule, f, separator, raw, number, parts, issues)

@@ -173,7 +173,7 @@ class ValueReader:
         return Issue(code, severity, message, row, column, f.name, shown, suggestion)
 
     def one(
-        self, f: Field, raw: Raw, *, row: int, column: str, date_formats: Sequence[str] = ()
+        self, f: Field, raw: Raw, row: int, column: str, date_formats: Sequence[str] = ()
     ) -> tuple[FieldValue | None, Issue | None]:
         """One non-blank value of a field that takes one (None and an error issue when it does not fit)."""
         if f.values or f.vocabulary:
