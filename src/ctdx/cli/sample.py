@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ctdx.cli.console import cli_errors, console, err_console
+from ctdx.errors import ValidationError
 from ctdx.sample import FORMATS, default_workers, generate_cohort, write_cohort
 
 
@@ -26,8 +27,7 @@ def sample_command(
     """
     with cli_errors():
         if fmt not in FORMATS:
-            err_console.print(f"[bold red]error[/] [validation]: --format must be one of {', '.join(FORMATS)}")
-            raise typer.Exit(9)
+            raise ValidationError(f"--format must be one of {', '.join(FORMATS)}", field="format")
         cohort = generate_cohort(cases, orgs, seed)
         with Progress(
             TextColumn("[bold]sample[/]"),
