@@ -15,9 +15,10 @@ Every noise draw and every privacy map is OpenDP's (``contrib`` only); the per-s
 zCDP composition (Bun and Steinke 2016, lemma 2.3) and the total is converted to (epsilon, delta) by
 OpenDP. What follows is post-processing and costs nothing: the tree is a Bayesian network whose
 conditionals are the clamped, normalised noisy two-way tables (a row with no mass falls back to the
-child's one-way estimate), sampled i.i.d. ancestrally. This replaces Private-PGM's mirror descent (``mbi``
-needs JAX, about 300 MB): on a tree the conditionals are the model, at the price of not reconciling the
-one-way and two-way measurements. The unit of privacy is one row (case).
+child's one-way estimate); noisy cells and bucketed values below ``cell_floor`` noise deviations count as
+empty; rows are sampled i.i.d. along the tree. This replaces Private-PGM's mirror descent (``mbi`` needs
+JAX, about 300 MB): on a tree the conditionals are the model, at the price of not reconciling the one-way
+and two-way measurements. The unit of privacy is one row (case).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from ctdx.errors import ValidationError
 from ctdx.privacy.schema import MISSING, PublicationTable
 
 dp.enable_features("contrib")
+
+# Noisy cells below this many noise deviations are treated as empty when sampling (post-processing, as
+# SDS thresholds its aggregates). On the 100k benchmark cohort at epsilon 4 it halves fabricated combinations
+# (26 % to 14 %) and improves the k-marginal and 3-way TVD, at a cost in one-way error (bench/privacy).
+DEFAULT_CELL_FLOOR = 1.5
 
 FAVOURED_PAIRS = (
     ("citizenship", "CountryOfExploitation"),
@@ -138,6 +144,7 @@ def synthesise(
     rows: int | None = None,
     favoured: Sequence[tuple[str, str]] = FAVOURED_PAIRS,
     seed: int | None = None,
+    cell_floor: float = DEFAULT_CELL_FLOOR,
 ) -> SyntheticData:
     """Synthetic rows of ``table``'s columns at (``epsilon``, ``delta``)-DP. Both are required."""
     if not math.isfinite(epsilon) or epsilon <= 0:
@@ -200,11 +207,12 @@ def synthesise(
 
     two_way_budget = rho - spent
     vectors = [_pair_counts(xc, i, j, small) for i, j in edges]
-    noisy_2, _, cost = _noisy(np.concatenate(vectors), math.sqrt(len(edges)), two_way_budget)
+    noisy_2, sigma_2, cost = _noisy(np.concatenate(vectors), math.sqrt(len(edges)), two_way_budget)
     spent += cost
     tables, start = {}, 0
     for (i, j), vector in zip(edges, vectors, strict=True):
         block = noisy_2[start : start + len(vector)].reshape(small[i], small[j]).astype(float)
+        block[block < cell_floor * sigma_2] = 0
         start += len(vector)
         tables[(i, j)] = block
         tables[(j, i)] = block.T
@@ -238,7 +246,9 @@ def synthesise(
         for bucket, values in enumerate(members[j]):
             chosen = out[:, j] == bucket
             if chosen.any():
-                weights = _distribution(noisy_1[j][values].astype(float))
+                counts = noisy_1[j][values].astype(float)
+                kept = np.where(counts >= cell_floor * sigma, counts, 0.0)
+                weights = _distribution(kept if kept.sum() > 0 else counts)
                 original[chosen] = rng.choice(values, size=int(chosen.sum()), p=weights)
         codes[name] = (original + MISSING).astype(np.int32)
     return SyntheticData(
