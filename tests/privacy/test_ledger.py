@@ -71,3 +71,13 @@ def test_a_ledger_is_never_replaced_and_a_release_never_counted_twice(path) -> N
     spend(path, release="r1", epsilon=1.0, delta=0.0, mechanism="x")
     with pytest.raises(ConflictError, match="already"):
         spend(path, release="r1", epsilon=1.0, delta=0.0, mechanism="x")
+
+
+def test_a_release_is_refused_while_another_is_being_recorded(path) -> None:
+    lock = path.with_suffix(".json.lock")
+    lock.write_text("")
+    with pytest.raises(ConflictError, match="another release is being recorded"):
+        spend(path, release="r1", epsilon=1.0, delta=0.0, mechanism="x")
+    lock.unlink()
+    spend(path, release="r1", epsilon=1.0, delta=0.0, mechanism="x")
+    assert not lock.exists()

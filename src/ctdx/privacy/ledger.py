@@ -18,6 +18,8 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,24 @@ def load_ledger(path: Path) -> Ledger:
     return Ledger(path, raw["dataset"], float(budget["epsilon"]), float(budget["delta"]), tuple(entries))
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the ledger's lock file while reading, checking and writing, so two releases cannot both pass the
+    budget check; a second one is refused, not queued."""
+    lock = path.with_suffix(path.suffix + ".lock")
+    try:
+        handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        raise ConflictError(
+            f"another release is being recorded in {path.name}; if none is, remove {lock.name}", path=str(path)
+        ) from None
+    try:
+        yield
+    finally:
+        os.close(handle)
+        lock.unlink(missing_ok=True)
+
+
 def spend(
     path: Path,
     *,
@@ -156,6 +176,11 @@ def spend(
     """Record a release's spend; refuse one that would exceed the budget unless ``override`` names who and why."""
     if not math.isfinite(epsilon) or epsilon < 0 or not 0 <= delta < 1:
         raise ValidationError("a release spends a non-negative epsilon and a delta in [0, 1)")
+    with _locked(path):
+        return _spend(path, release, epsilon, delta, mechanism, override)
+
+
+def _spend(path: Path, release: str, epsilon: float, delta: float, mechanism: str, override: Override | None) -> Entry:
     ledger = load_ledger(path)
     if any(e.release == release for e in ledger.entries):
         raise ConflictError(f"release {release} is already in the ledger", release=release)
