@@ -148,3 +148,21 @@ def test_an_unrelated_organisation_cannot_see_a_referral(world: World) -> None:
     officer = _add_user(world.store, third, "officer", "caseworker")
     with pytest.raises(NotFoundError), world.acting(officer) as ctx:
         move_referral(ctx, referral_id, ReferralState.ACCEPTED)
+
+
+def test_data_sharing_needs_its_own_consent(world: World) -> None:
+    from ctdx.casework.consents import authorise
+
+    case_id = _case(world)
+    with world.acting(world.worker) as ctx:
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=TODAY)
+    with pytest.raises(ConsentError), world.acting(world.worker) as ctx:
+        authorise(ctx, case_id, Purpose.DATA_SHARING, "national-hub", action="contribution")
+    with world.acting(world.worker) as ctx:
+        record_consent(ctx, case_id, Purpose.DATA_SHARING, granted=True, decided_on=TODAY, recipient="national-hub")
+        decision = authorise(ctx, case_id, Purpose.DATA_SHARING, "national-hub", action="contribution")
+    assert decision.basis.value == "consent"
+    with pytest.raises(ConsentError), world.acting(world.worker) as ctx:
+        authorise(ctx, case_id, Purpose.RESEARCH, "national-hub", action="contribution")
+    checks = [e.detail for e in _audit(world) if e.action == "consent_check"]
+    assert [(c["purpose"], c["action"]) for c in checks] == [("data_sharing", "contribution")]
