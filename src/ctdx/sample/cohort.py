@@ -259,8 +259,8 @@ def _records_per_person(rng: np.random.Generator, duplicates: Categorical, n: in
 
 
 def _country_index(country: str) -> int:
-    countries = load_targets().flows.countries
-    return countries.index(country) if country in countries else -1
+    """Organisations are based in countries of the flows (``make_organisations``)."""
+    return load_targets().flows.countries.index(country)
 
 
 def _assign_organisations(
@@ -316,14 +316,22 @@ def _draft(context: _Context, index: int, n: int) -> _Draft:
     order = order[np.argsort(org[order], kind="stable")]
     person, repeat, opened, identified, org = person[order], repeat[order], opened[order], identified[order], org[order]
 
-    columns = _columns(rng, t, people, person, opened, identified)
+    # An organisation identifies the people it records in its own country; most come from there anyway.
+    identified_in = context.org_countries[org]
+    columns = _columns(rng, t, people, person, opened, identified, identified_in)
     corruptions = _corrupt_repeats(rng, t, context.names, people, person, repeat, columns)
     base = index * CHUNK_RECORDS
     return _Draft(org, [f"P{base + p:09d}" for p in person.tolist()], corruptions, columns)
 
 
 def _columns(
-    rng: np.random.Generator, t: Targets, people: People, person: IntArray, opened: DateArray, identified: DateArray
+    rng: np.random.Generator,
+    t: Targets,
+    people: People,
+    person: IntArray,
+    opened: DateArray,
+    identified: DateArray,
+    identified_in: IntArray,
 ) -> dict[str, list[FieldValue | None]]:
     n = len(person)
     countries = np.array(people.countries, dtype=object)
@@ -381,7 +389,7 @@ def _columns(
         "ext_CaseOpenedDate": _dates(opened, _kept(rng, n, ident["case_opened_missing"])),
         "ext_IdentificationDate": _dates(identified, np.ones(n, dtype=bool)),
         "ext_CountryOfIdentification": _objects(
-            countries[people.identification_country[person]],
+            countries[identified_in],
             _kept(rng, n, t.missing("flows", "identification_missing")),
         ),
         "ext_CountryOfExploitation": _objects(
