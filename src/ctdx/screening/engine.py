@@ -136,13 +136,23 @@ def _fire(rule_id: str, *evidence: str) -> FiredRule:
 
 
 def _evaluate(
-    bank: Bank, answers: Mapping[str, Answer], profile: Profile, relevant: frozenset[str], period: str | None
+    bank: Bank,
+    answers: Mapping[str, Answer],
+    profile: Profile,
+    relevant: frozenset[str],
+    period: str | None,
+    *,
+    detail: bool = True,
 ) -> _Evaluation:
+    """The outcome of ``answers``; ``detail=False`` (the what-if trials) skips the missing-evidence report and
+    the absent/unknown distinction, which the trials never compare."""
     ix = bank.index
     yes = frozenset(i for i, a in answers.items() if a.value == AnswerValue.YES)
 
     def unanswered(item_id: str) -> bool:
         return item_id not in answers or answers[item_id].value in UNANSWERED
+
+    open_items = frozenset(i for i in relevant if unanswered(i)) if detail else frozenset()
 
     def yes_of(items: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(i for i in items if i in yes)
@@ -170,8 +180,8 @@ def _evaluate(
                 clause=clause,
                 positive_under=tuple(positive_under),
                 yes_items=yes_items,
-                missing_items=tuple(i.id for i in items if i.id in relevant and unanswered(i.id)),
-                asked_items=sum(1 for i in items if i.id in relevant),
+                missing_items=tuple(i.id for i in items if i.id in open_items),
+                asked_items=sum(1 for i in items if i.id in relevant) if detail else 0,
             )
         )
     pos = {d.dimension: d.positive for d in dimensions}
@@ -193,10 +203,9 @@ def _evaluate(
         found_yes = list(yes_of(supporting))
         if element == "purpose" and forced.positive:
             found_yes.append("icls.forced_labour")
-        asked = [i for i in supporting if i in relevant]
         if found_yes:
             status = "present"
-        elif not asked or any(unanswered(i) for i in asked):
+        elif not detail or not relevant.intersection(supporting) or open_items.intersection(supporting):
             status = "unknown"
         else:
             status = "absent"
@@ -315,7 +324,7 @@ def _would_change(
         if item_id in answers and answers[item_id].value not in UNANSWERED:
             continue
         trial = {**answers, item_id: Answer(value=AnswerValue.YES)}
-        after = _evaluate(bank, trial, profile, relevant, None).summary()
+        after = _evaluate(bank, trial, profile, relevant, None, detail=False).summary()
         changes = tuple(f"{k}: {before[k]} -> {after[k]}" for k in before if before[k] != after[k])
         if changes:
             out.append(WouldChange(item=item_id, changes=changes))
