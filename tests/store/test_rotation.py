@@ -1,0 +1,94 @@
+"""Key rotation through `ctdx keys rotate`: every value stays readable, lookups still work, the old key is gone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from ctdx.cli.main import app
+from ctdx.errors import ConfigError, EncryptionKeyError
+from ctdx.settings import Settings
+from ctdx.store import Actor, Store, open_store, rotate_keys
+from ctdx.store.keyring import Keyring, write_keyring
+from ctdx.store.rotation import rotate_in_store
+from ctdx.store.tables import Case, Person
+from tests.store.records import family_name, given_name, identity_number, record, records
+
+runner = CliRunner()
+
+
+def _populate(store: Store) -> Actor:
+    org = store.ensure_organisation(code="ngo-a", name="NGO A")
+    store.import_cases("ngo-a", records(4), actor=Actor.system("import", org.id), label="x")
+    return Actor.system("reader", org.id)
+
+
+def test_rotation_re_encrypts_everything_and_keeps_it_readable(
+    store: Store, settings: Settings, cli_env: dict[str, str | None]
+) -> None:
+    reader = _populate(store)
+    with store.transaction() as session:
+        before = {p.id: (p.sealed, p.name_index) for p in session.scalars(select(Person))}
+    old_ring = json.loads(settings.key_file.read_text())
+    store.close()
+
+    result = runner.invoke(app, ["keys", "rotate"], env=cli_env)
+    assert result.exit_code == 0, result.output
+
+    new_ring = json.loads(settings.key_file.read_text())
+    assert new_ring["active"] != old_ring["active"]
+    assert list(new_ring["keys"]) == [new_ring["active"]]  # the old key is dropped once rotation succeeded
+    assert settings.key_file.stat().st_mode & 0o777 == 0o600
+    with open_store(settings) as rotated:
+        with rotated.transaction() as session:
+            persons = list(session.scalars(select(Person)))
+            assert {p.key_id for p in persons} == {new_ring["active"]}
+            assert all(p.sealed != before[p.id][0] and p.name_index != before[p.id][1] for p in persons)
+            assert {c.key_id for c in session.scalars(select(Case))} == {new_ring["active"]}
+        with rotated.cases(reader) as cases:
+            for i in range(4):
+                [found] = cases.find_person_by_identity(identity_number(i))
+                assert cases.read_identifying(found.id) == record(i)
+            assert len(cases.find_persons_by_name(family_name(2), given_name(2))) == 1
+        again = rotated.import_cases(
+            "ngo-a", records(4), actor=Actor.system("import", reader.organisation_id), label="x"
+        )
+        assert (again.created, again.updated, again.unchanged) == (0, 0, 4)  # content hashes were recomputed
+        report = rotated.verify_audit()
+        assert report.ok
+    old_settings = Settings(settings.data_dir, settings.database_url, settings.key_file, json.dumps(old_ring))
+    with pytest.raises(EncryptionKeyError):
+        open_store(old_settings)
+
+
+def test_rotation_twice_in_a_row(store: Store, settings: Settings) -> None:
+    reader = _populate(store)
+    store.close()
+    first = rotate_keys(settings)
+    second = rotate_keys(settings)
+    assert first.new_key_id == second.old_key_id and first.blobs == second.blobs > 0
+    with open_store(settings) as rotated, rotated.cases(reader) as cases:
+        assert cases.read_identifying(cases.find_person_by_identity(identity_number(1))[0].id) == record(1)
+
+
+def test_rotation_needs_a_key_file(store: Store, settings: Settings) -> None:
+    _populate(store)
+    from_env = Settings(settings.data_dir, settings.database_url, settings.key_file, settings.key_file.read_text())
+    with pytest.raises(ConfigError, match="key file"):
+        rotate_keys(from_env)
+
+
+def test_a_key_file_left_with_both_keys_still_opens_the_database(store: Store, settings: Settings) -> None:
+    """A crash after the database switched keys but before the key file lost the old key."""
+    reader = _populate(store)
+    both = store.cipher.keyring.with_new_key()
+    write_keyring(settings.key_file, Keyring(active=store.cipher.keyring.active, keys=both.keys), replace=True)
+    rotate_in_store(store, both)
+    store.close()
+    with open_store(settings) as reopened:
+        assert reopened.cipher.active.key_id == both.active
+        with reopened.cases(reader) as cases:
+            assert cases.read_identifying(cases.find_person_by_identity(identity_number(3))[0].id) == record(3)
