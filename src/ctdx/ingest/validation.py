@@ -158,10 +158,6 @@ def _cross_checks(parts: _Parts, values: dict[str, FieldValue], row: int) -> lis
     return issues
 
 
-def _spaces(raw: Raw) -> bool:
-    return isinstance(raw, str) and raw.isspace()
-
-
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
@@ -257,7 +253,12 @@ class RowReader:
             raw = cells[index]
             if isinstance(rule, FlagRule):
                 self._flag(rule, f, raw, number, parts, flags, issues)
-            elif raw is None or raw == "" or (markers and fold(raw_text(raw)) in markers) or _spaces(raw):
+            elif (
+                raw is None
+                or raw == ""
+                or (raw.__class__ is str and raw.isspace())
+                or (markers and fold(raw_text(raw)) in markers)
+            ):
                 if core_message is not None and f.name not in parts.columns:
                     issues.append(Issue("missing_core", "warning", core_message, number, rule.column, f.name))
             elif simple is not None:
