@@ -8,13 +8,16 @@ from ctdx import __version__
 from ctdx.cli import audit as audit_cli
 from ctdx.cli import case as case_cli
 from ctdx.cli import db as db_cli
+from ctdx.cli import demo as demo_cli
 from ctdx.cli import importing as importing_cli
 from ctdx.cli import keys as keys_cli
 from ctdx.cli import linkage as linkage_cli
 from ctdx.cli import release as release_cli
 from ctdx.cli import sample as sample_cli
 from ctdx.cli import screen as screen_cli
+from ctdx.cli import serve as serve_cli
 from ctdx.cli import standard as standard_cli
+from ctdx.cli import users as users_cli
 
 app = typer.Typer(
     name="ctdx",
@@ -23,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(standard_cli.app, name="standard")
+app.command("demo")(demo_cli.demo)
 app.add_typer(release_cli.app, name="release")
 app.command("sample")(sample_cli.sample_command)
 app.command("import")(importing_cli.import_command)
@@ -33,6 +37,8 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(case_cli.app, name="case")
 app.add_typer(linkage_cli.contribute_app, name="contribute")
 app.add_typer(linkage_cli.hub_app, name="hub")
+app.command("serve")(serve_cli.serve)
+app.add_typer(users_cli.app, name="users")
 
 
 @app.command()

@@ -1,0 +1,65 @@
+"""``ctdx demo``: generate a sample cohort for three organisations, import it, and summarise the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ctdx.cli.console import cli_errors, console
+from ctdx.demo import DEMO_CASES, DEMO_ORGANISATIONS, DEMO_SEED, DemoSummary, run_demo
+from ctdx.settings import load_settings, sqlite_url
+
+DEFAULT_DEMO_DIR = Path("ctdx-demo")
+
+
+def demo(
+    data_dir: Path = typer.Option(DEFAULT_DEMO_DIR, help="Where the demo's database, key and files go."),
+    cases: int = typer.Option(DEMO_CASES, min=1, help="How many cases to generate."),
+    orgs: int = typer.Option(DEMO_ORGANISATIONS, min=1, max=50, help="How many organisations."),
+    seed: int = typer.Option(DEMO_SEED, help="Seed of the generator (same seed, same cohort)."),
+) -> None:
+    """Run the whole demo on the embedded SQLite default: generate, import, summarise."""
+    settings = load_settings(
+        {"CTDX_DATA_DIR": str(data_dir), "CTDX_DATABASE_URL": sqlite_url(data_dir / "ctdx.sqlite")}
+    )
+    with cli_errors():
+        summary = run_demo(settings, cases=cases, orgs=orgs, seed=seed, on_step=lambda m: console.print(f"• {m}"))
+    print_summary(summary)
+
+
+def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for i, column in enumerate(header):
+        table.add_column(column, justify="right" if i == len(header) - 1 else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def print_summary(summary: DemoSummary, top: int = 10) -> None:
+    counts = summary.counts
+    if counts is None:
+        return
+    console.print(f"\n[bold]{counts.total:,} cases in the store[/]")
+    console.print(
+        _table(
+            "Cases by organisation",
+            ("organisation", "cases"),
+            [(code, f"{n:,}") for code, n in sorted(counts.by_organisation.items())],
+        )
+    )
+    types = sorted(counts.by_exploitation_type.items(), key=lambda kv: -kv[1])
+    console.print(_table("Cases by exploitation type", ("type", "cases"), [(t, f"{n:,}") for t, n in types]))
+    pairs = sorted(counts.by_country_pair.items(), key=lambda kv: -kv[1])[:top]
+    console.print(
+        _table(
+            f"Top {top} citizenship → country of exploitation",
+            ("citizenship", "exploitation", "cases"),
+            [(a or "unknown", b or "unknown", f"{n:,}") for (a, b), n in pairs],
+        )
+    )
+    console.print(f"database: {summary.database_url}")
+    console.print(f"encryption key: {summary.key_file} (kept outside the database; back it up, never share it)")
+    console.print(f"cohort files and ground truth: {summary.cohort_dir}")

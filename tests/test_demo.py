@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ctdx.cli.main import app
+
+
+def test_demo_generates_imports_and_summarises_and_can_run_again(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data_dir = tmp_path / "demo"
+    args = ["demo", "--data-dir", str(data_dir), "--cases", "300", "--orgs", "3", "--seed", "5"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "300 cases in the store" in first.output
+    assert "Cases by exploitation type" in first.output
+    assert str(data_dir / "keys" / "ctdx.key") in first.output.replace("\n", "")
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert "300 cases in the store" in second.output
+    with sqlite3.connect(data_dir / "ctdx.sqlite") as db:
+        organisations = db.execute("select count(*) from organisation").fetchone()[0]
+    assert organisations >= 3
+
+
+def test_demo_refuses_a_directory_holding_another_cohort(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data_dir = tmp_path / "demo"
+    assert runner.invoke(app, ["demo", "--data-dir", str(data_dir), "--cases", "50", "--seed", "1"]).exit_code == 0
+    other = runner.invoke(app, ["demo", "--data-dir", str(data_dir), "--cases", "60", "--seed", "1"])
+    assert other.exit_code != 0
+    assert "another cohort" in other.output
