@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ctdx.errors import InputFileError
+from ctdx.errors import InputFileError, ValidationError
 from tests.ingest.conftest import dry, issues, write_csv
 
 HEADER = ["source_record_id", "prs_FirstName", "prs_Gender", "prs_Citizenship", "prs_Birthdate", "ext_CaseOpenedDate"]
@@ -215,3 +215,11 @@ def test_formula_injection_is_neutralised_in_quarantine_and_report(tmp_path: Pat
     [problem] = [i for i in document["issues"] if i["code"] == "unknown_value"]
     assert problem["value"] == "'" + formula
     assert not any(str(v).startswith(("=", "+", "-", "@")) for i in document["issues"] for v in i.values())
+
+
+def test_outputs_never_overwrite_the_input(tmp_path: Path) -> None:
+    path = _native(tmp_path, ["a", "", "Woman", "", "", ""])
+    before = path.read_bytes()
+    with pytest.raises(ValidationError, match="must not be the file being imported"):
+        dry(path, quarantine=path)
+    assert path.read_bytes() == before

@@ -92,6 +92,9 @@ class FileReading:
     """
 
     def __init__(self, path: Path, options: ReadOptions, on_progress: ProgressCallback | None = None) -> None:
+        for output in (options.quarantine, options.report_json):
+            if output is not None and output.exists() and output.resolve() == path.resolve():
+                raise ValidationError("the quarantine and report files must not be the file being imported")
         mapping = load_mapping(options.mapping) if isinstance(options.mapping, Path) else options.mapping
         container, declared = _resolve_format(path, options.format)
         delimiter = options.delimiter
