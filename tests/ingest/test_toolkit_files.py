@@ -206,3 +206,34 @@ def test_kobo_export_with_one_column_per_choice(tmp_path: Path) -> None:
     assert one.values["vic_TypeOfExploitation"] == ("ForcedLabour",)
     assert none.values["vic_TypeOfExploitation"] == ()
     assert "vic_TypeOfExploitation" not in unknown.values
+
+
+def test_every_label_of_the_official_validation_sheet_is_accepted(shared_dir: Path, tmp_path: Path) -> None:
+    book = CalamineWorkbook.from_path(
+        str(shared_dir / TEMPLATES / "HTCDS Excel Spreadsheet single select with validation v2.0.xlsx")
+    )
+    lookups = book.get_sheet_by_name("validation").to_python()
+    header = [str(c) for c in lookups[2]]
+    fields = {
+        "Gender": "prs_Gender",
+        "Country": "prs_Citizenship",
+        "Country Code": "prs_Citizenship",
+        "Method of Recruitment": "vic_MethodOfRecruitment",
+        "Methods of Control": "vic_MethodsOfControl",
+        "Type of Exploitation": "vic_TypeOfExploitation",
+        "Forced Labour Industry": "vic_ForcedLabourIndustry",
+        "Type of Sex Exploitation": "vic_TypeOfSexExploitation",
+        "Status": "cas_Status",
+        "Reason for Incoming Referral": "cas_ReasonForIncomingReferral",
+        "Trafficking Status": "vic_TraffickingStatus",
+        "Trafficking Status Decision Making Organization": "vic_TraffickingStatusDecisionMakingOrg",
+    }
+    rows: list[list[object]] = [["source_record_id", *fields.values()]]
+    for label in fields:
+        column = header.index(label)
+        for n, row in enumerate(lookups[3:]):
+            if row[column]:
+                rows.append([f"{label}-{n}", *(row[column] if other == label else "" for other in fields)])
+    path = write_csv(tmp_path / "labels.csv", rows)
+    result = dry(path)
+    assert result.report.rows_refused == 0 and result.report.rows_valid == len(rows) - 1 > 300

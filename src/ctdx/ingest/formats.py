@@ -127,7 +127,7 @@ def detect_dialect(table: Table, declared: Dialect | None = None) -> Dialect:
         return declared
     standard = load_standard()
     cols = set(table.columns)
-    if cols & CTDC_MARKERS and len(cols & CTDC_MARKERS) >= 3:
+    if len(cols & CTDC_MARKERS) >= 3:
         return "ctdc"
     if cols & KOBO_MARKERS or any("/" in c and _kobo_name(standard, c) for c in table.columns):
         return "kobo"
