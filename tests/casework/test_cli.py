@@ -12,7 +12,7 @@ from .conftest import World
 runner = CliRunner()
 
 # The command is a thin adapter over the library, whose tests run on both databases; here SQLite suffices.
-pytestmark = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
 def _env(world: World) -> dict[str, str | None]:
