@@ -77,6 +77,8 @@ def test_a_built_release_is_a_data_package_that_verifies(table_csv, ledger, tmp_
     assert report["differential_privacy"]["epsilon"] <= 1.0 + 1e-9
     assert report["ledger"]["epsilon_spent_total"] == pytest.approx(1.0)
     assert (out / "CHANGELOG.md").read_text().startswith("# Test release")
+    page = (out / "report.html").read_text()
+    assert "<script" not in page and "k (verified from the written file)" in page and "denominator" in page
 
     verified = run("release", "verify", out)
     assert verified.exit_code == 0, verified.output

@@ -26,6 +26,7 @@ from ctdx.privacy.ledger import Override, load_ledger, spend
 from ctdx.privacy.schema import PublicationSchema, PublicationTable
 from ctdx.privacy.synthesis import SyntheticData, synthesise
 from ctdx.release.files import canonical_json, sha256_file, write_csv, write_parquet
+from ctdx.release.report_html import render_report
 
 # The SemVer 2.0.0 grammar (semver.org, "Is there a suggested regular expression").
 SEMVER = re.compile(
@@ -39,6 +40,7 @@ CC_BY_4 = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by
 MICRODATA = "microdata"
 SYNTHETIC = "synthetic"
 REPORT = "report.json"
+REPORT_HTML = "report.html"
 LEDGER_COPY = "ledger.json"
 
 
@@ -284,6 +286,7 @@ def _write_release(
         }
     report["total"] = {"epsilon": epsilon, "delta": delta, "composition": "basic (sum)"}
     (out / REPORT).write_text(canonical_json(report) + "\n", encoding="utf-8")
+    (out / REPORT_HTML).write_text(render_report(report, config.title), encoding="utf-8")
     micro_fields = [_field(schema, n, micro.levels.get(n)) for n in micro.header]
     resources = [
         _resource(out, MICRODATA, f"{MICRODATA}.csv", micro_fields, "csv"),
@@ -330,6 +333,8 @@ def _write_release(
             "ledger_head": report["ledger"]["head"],
             "report": REPORT,
             "report_hash": "sha256:" + sha256_file(out / REPORT),
+            "report_html": REPORT_HTML,
+            "report_html_hash": "sha256:" + sha256_file(out / REPORT_HTML),
         },
     }
     (out / "datapackage.json").write_text(canonical_json(package) + "\n", encoding="utf-8")

@@ -159,8 +159,9 @@ def verify_release(directory: Path) -> Verification:
             fail(privacy["ledger"], "ledger_entry", "the ledger has no entry for this release")
         elif entry.epsilon < float(privacy["epsilon"]) - 1e-9 or entry.delta < float(privacy["delta"]) - 1e-15:
             fail(privacy["ledger"], "ledger_entry", "the ledger records less privacy loss than the release spent")
-    checks += 1
-    report = directory / privacy["report"]
-    if not report.is_file() or "sha256:" + sha256_file(report) != privacy["report_hash"]:
-        fail(privacy["report"], "hash_mismatch", "the report differs from the one the package describes")
+    for key in ("report", "report_html"):
+        checks += 1
+        report = directory / privacy[key]
+        if not report.is_file() or "sha256:" + sha256_file(report) != privacy[f"{key}_hash"]:
+            fail(privacy[key], "hash_mismatch", "the report differs from the one the package describes")
     return Verification(path=str(directory), problems=tuple(problems), checks=checks)
