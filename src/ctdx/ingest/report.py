@@ -111,10 +111,6 @@ class Report:
     def warnings(self) -> int:
         return sum(n for (sev, _, _), n in self.counts.items() if sev == "warning")
 
-    @property
-    def truncated(self) -> bool:
-        return sum(self.counts.values()) > len(self.details)
-
     def codes(self) -> set[str]:
         return {code for (_, code, _) in self.counts}
 
