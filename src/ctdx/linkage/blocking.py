@@ -72,3 +72,13 @@ def token_blocking_keys(identity: Identity) -> list[str]:
         low, high = sorted((birth.month, birth.day))
         keys.add(f"b:{birth.year}-{low}-{high}")
     return sorted(keys)
+
+
+def training_keys(keys: Sequence[str]) -> tuple[str | None, str | None]:
+    """One name key and one birth-date key of a record, for EM training rules (Splink's EM cannot use the
+    exploded key lists): the first band of the names and birth encodings, or the plaintext equivalents."""
+    name = next((k for k in keys if k.startswith("names0:")), None) or min(
+        (k for k in keys if k.startswith("n:")), default=None
+    )
+    birth = next((k for k in keys if k.startswith(("birth0:", "b:"))), None)
+    return name, birth

@@ -196,10 +196,12 @@ class Encoder:
     _keys: dict[str, bytes] = field(init=False, repr=False)
     _permutations: dict[str, np.ndarray] = field(init=False, repr=False)
     _random: np.random.Generator = field(init=False, repr=False)
+    _token_positions: dict[str, dict[str, np.ndarray]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._keys = {s.name: self.secret.derive(f"hash/{s.name}") for s in self.config.fields}
         self._permutations = {}
+        self._token_positions = {}
         for spec in self.config.fields:
             seed = int.from_bytes(self.secret.derive(f"permutation/{spec.name}", 16), "big")
             self._permutations[spec.name] = np.random.Generator(np.random.PCG64(seed)).permutation(2 * spec.bits)
@@ -208,15 +210,22 @@ class Encoder:
 
     def positions(self, field_name: str, tokens: Iterable[str]) -> np.ndarray:
         """The set bit positions of a field's unhardened filter."""
-        spec = self.config.spec(field_name)
-        key = self._keys[field_name]
-        found: set[int] = set()
+        cache = self._token_positions.setdefault(field_name, {})
+        found = []
         for token in tokens:
-            digest = hmac.new(key, token.encode("utf-8"), hashlib.sha256).digest()
-            h1 = int.from_bytes(digest[:8], "big")
-            h2 = int.from_bytes(digest[8:16], "big") | 1
-            found.update((h1 + i * h2) % spec.bits for i in range(spec.hashes))
-        return np.fromiter(sorted(found), dtype=np.int64)
+            known = cache.get(token)
+            if known is None:
+                known = cache[token] = self._token_bits(field_name, token)
+            found.append(known)
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def _token_bits(self, field_name: str, token: str) -> np.ndarray:
+        spec = self.config.spec(field_name)
+        digest = hmac.new(self._keys[field_name], token.encode("utf-8"), hashlib.sha256).digest()
+        # (h1 + i*h2) mod m computed as ((h1 mod m) + i*(h2 mod m)) mod m: the same numbers, in int64.
+        h1 = int.from_bytes(digest[:8], "big") % spec.bits
+        h2 = (int.from_bytes(digest[8:16], "big") | 1) % spec.bits
+        return (h1 + np.arange(spec.hashes, dtype=np.int64) * h2) % spec.bits
 
     def encode_field(self, field_name: str, tokens: Iterable[str]) -> bytes | None:
         """One field's hardened filter as packed bytes; ``None`` when there is no token (unknown field)."""

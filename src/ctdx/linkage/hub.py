@@ -249,6 +249,14 @@ class Hub:
             row = db.execute(select(runs.c.summary).order_by(runs.c.ran_at.desc()).limit(1)).scalar()
         return None if row is None else dict(json.loads(row))
 
+    def field_encodings(self, field_name: str) -> list[bytes]:
+        """The stored encodings of one field (for the attack check's exposure measure)."""
+        if field_name not in FIELD_NAMES:
+            raise ValidationError("no such encoded field", field=field_name)
+        column = cases.c[f"enc_{field_name}"]
+        with self.engine.connect() as db:
+            return [bytes(v) for (v,) in db.execute(select(column).where(column.is_not(None)))]
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -9,18 +9,19 @@ an in-memory DuckDB database for the run and nothing of them is written anywhere
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
 from ctdx.errors import ConfigError, ValidationError
-from ctdx.linkage.blocking import token_blocking_keys
+from ctdx.linkage.blocking import token_blocking_keys, training_keys
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_scored
 from ctdx.linkage.encoding import FIELD_NAMES, identity_tokens
 from ctdx.linkage.normalise import identity_of
-from ctdx.linkage.scoring import ScoringConfig, score_pairs
+from ctdx.linkage.scoring import ScoredPair, ScoringConfig, score_pairs
 from ctdx.model.records import CaseRecord
 
 FieldValues = Mapping[str, bytes | None] | Mapping[str, frozenset[str]]
@@ -47,7 +48,11 @@ class OrganisationSummary:
 
 @dataclass(frozen=True)
 class LinkageResult:
-    """The outcome of a run. ``persons`` maps each record id to a person id stable for its cluster."""
+    """The outcome of a run. ``persons`` maps each record id to a person id stable for its cluster.
+
+    ``pairs`` (the scored candidate pairs) and ``seconds`` (time per phase) are for evaluation in-process:
+    they are never stored or shown, because similarity scores fingerprint records.
+    """
 
     persons: dict[str, str]
     count: PersonCount
@@ -58,6 +63,8 @@ class LinkageResult:
     mode: str
     organisations: dict[str, OrganisationSummary]
     overlap: dict[tuple[str, str], int]
+    pairs: tuple[ScoredPair, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The result without per-record rows: what a report or the CLI shows."""
@@ -98,17 +105,24 @@ def link(
         else:
             columns[name] = pa.array([sorted(v) if v else None for v in values], pa.list_(pa.string()))
     columns["blocking_keys"] = pa.array([list(r.blocking_keys) for r in inputs], pa.list_(pa.string()))
+    training = [training_keys(r.blocking_keys) for r in inputs]
+    columns["train_names"] = pa.array([t[0] for t in training], pa.string())
+    columns["train_birth"] = pa.array([t[1] for t in training], pa.string())
     raw = pa.table(columns)
     connection = duckdb.connect(":memory:")
     try:
         connection.register("ctdx_raw", raw)
         casts = ", ".join(f"{n}::BIT AS {n}" if privacy else n for n in FIELD_NAMES)
-        connection.execute(f"CREATE TABLE ctdx_records AS SELECT unique_id, {casts}, blocking_keys FROM ctdx_raw")
+        extra = "blocking_keys, train_names, train_birth"
+        connection.execute(f"CREATE TABLE ctdx_records AS SELECT unique_id, {casts}, {extra} FROM ctdx_raw")
         connection.unregister("ctdx_raw")
+        started = time.perf_counter()
         scored = score_pairs(connection, "ctdx_records", len(inputs), scoring)
     finally:
         connection.close()
+    scored_at = time.perf_counter()
     clusters, count = cluster_scored(ids, scored.pairs, clustering)
+    seconds = {"score": scored_at - started, "cluster": time.perf_counter() - scored_at}
     persons = _person_ids(clusters)
     organisations, overlap = _overlap(inputs, persons)
     return LinkageResult(
@@ -121,6 +135,8 @@ def link(
         mode=scoring.mode,
         organisations=organisations,
         overlap=overlap,
+        pairs=scored.pairs,
+        seconds=seconds,
     )
 
 

@@ -178,7 +178,7 @@ def default_prior(records: int) -> float:
 
 
 def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig = DEFAULT_SCORING_CONFIG) -> Scoring:
-    """Score the candidate pairs of ``table`` (see ``hub.LINKAGE_COLUMNS``) in the DuckDB ``connection``.
+    """Score the candidate pairs of ``table`` (built by ``linking.link``) in the DuckDB ``connection``.
 
     Candidates are pairs sharing a blocking key; the model is trained with EM when there are at least
     ``config.min_records_to_train`` records, else it keeps the default probabilities.
@@ -204,10 +204,14 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     linker = Linker(db.register(table, table_name=f"{table}_input"), settings, log_level=40)
     trained = records >= config.min_records_to_train
     if trained:
+        # u from random pairs; m by EM in two passes blocked on different fields, as Splink advises, on
+        # single keys (EM cannot explode key lists). λ comes from the EM passes: a deterministic rule on
+        # LSH bands would need a recall we cannot know.
         linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            blocking, populate_probability_two_random_records_match_from_trained_values=True
-        )
+        for rule in ("train_birth", "train_names"):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(rule), populate_probability_two_random_records_match_from_trained_values=True
+            )
         prior = float(linker._settings_obj._probability_two_random_records_match)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold, warning_mode="never")
     rows = connection.execute(
