@@ -15,7 +15,9 @@ from ctdx.cli import linkage as linkage_cli
 from ctdx.cli import release as release_cli
 from ctdx.cli import sample as sample_cli
 from ctdx.cli import screen as screen_cli
+from ctdx.cli import serve as serve_cli
 from ctdx.cli import standard as standard_cli
+from ctdx.cli import users as users_cli
 
 app = typer.Typer(
     name="ctdx",
@@ -35,6 +37,8 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(case_cli.app, name="case")
 app.add_typer(linkage_cli.contribute_app, name="contribute")
 app.add_typer(linkage_cli.hub_app, name="hub")
+app.command("serve")(serve_cli.serve)
+app.add_typer(users_cli.app, name="users")
 
 
 @app.command()
