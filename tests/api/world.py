@@ -96,7 +96,7 @@ def build_world(folder: Path) -> World:
             for name in world.users:
                 principal = load_principal(session, world.users[name])
                 world.tokens[name] = create_token(session, principal, "tests", sorted(principal.role.permissions))[0]
-        for label, org, owner in CASES:
+        for label, _org, owner in CASES:
             with store.transaction() as session:
                 actor = load_principal(session, world.users[owner]).actor
             case_id = _case(store, actor, label)
