@@ -6,17 +6,18 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from ctdx.casework.access import read_notes
+from ctdx.casework.access import CaseworkContext, read_notes
 from ctdx.casework.cases import add_plan, change_status, open_case, show_case
 from ctdx.casework.consent import Purpose
-from ctdx.casework.consents import record_consent
+from ctdx.casework.consents import authorise, record_consent
 from ctdx.casework.lifecycle import CaseStatus
 from ctdx.casework.referral_store import move_referral, refer
 from ctdx.casework.referrals import ReferralKind, ReferralState
 from ctdx.errors import ConsentError, NotFoundError, PermissionDenied
+from ctdx.store import open_store, rotate_keys
 from ctdx.store.tables import AuditEventRow, Referral
 
-from .conftest import World
+from .conftest import World, _add_user
 
 TODAY = dt.date.today()
 
@@ -143,16 +144,12 @@ def test_an_accepted_transfer_hands_the_case_over(world: World) -> None:
 def test_an_unrelated_organisation_cannot_see_a_referral(world: World) -> None:
     _, referral_id = _referred(world)
     third = world.store.ensure_organisation("police", "Police").id
-    from .conftest import _add_user
-
     officer = _add_user(world.store, third, "officer", "caseworker")
     with pytest.raises(NotFoundError), world.acting(officer) as ctx:
         move_referral(ctx, referral_id, ReferralState.ACCEPTED)
 
 
 def test_data_sharing_needs_its_own_consent(world: World) -> None:
-    from ctdx.casework.consents import authorise
-
     case_id = _case(world)
     with world.acting(world.worker) as ctx:
         record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=TODAY)
@@ -166,3 +163,19 @@ def test_data_sharing_needs_its_own_consent(world: World) -> None:
         authorise(ctx, case_id, Purpose.RESEARCH, "national-hub", action="contribution")
     checks = [e.detail for e in _audit(world) if e.action == "consent_check"]
     assert [(c["purpose"], c["action"]) for c in checks] == [("data_sharing", "contribution")]
+
+
+def test_sealed_reasons_stay_readable_after_key_rotation(world: World) -> None:
+    case_id = _case(world)
+    with world.acting(world.admin) as ctx:
+        refer(ctx, case_id, "clinic", override_reason="risk to life")
+        change_status(ctx, case_id, CaseStatus.CLOSED, "moved abroad")
+    world.store.close()
+    rotate_keys(world.settings)
+    with open_store(world.settings) as rotated:
+        with rotated.transaction() as session:
+            notes = read_notes(CaseworkContext(session, rotated.cipher, world.admin), case_id)
+        with rotated.cases(world.admin) as cases:
+            record = cases.read_identifying(case_id)
+    assert [text for _, text in notes] == ["risk to life"]
+    assert record.values["cas_ReasonForCaseClosure"] == "moved abroad"
