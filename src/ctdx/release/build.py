@@ -201,6 +201,11 @@ def _report(
             "epsilon_budget": ledger.epsilon_budget,
             "delta_budget": ledger.delta_budget,
         },
+        "guarantees": {
+            "microdata": "k-anonymity over the named quasi-identifiers, verified from the written file; not DP",
+            "aggregates": "(epsilon, delta)-differential privacy per case, whatever else is known",
+            "synthetic": "(epsilon, delta)-differential privacy per case, when present",
+        },
         "software": f"ctdx {__version__}",
     }
 

@@ -35,6 +35,8 @@ def render_report(report: dict[str, Any], title: str) -> str:
     """The HTML page of ``report`` (the release's ``report.json``)."""
     kanon, dp, ledger = report["k_anonymity"], report["differential_privacy"], report["ledger"]
     sections = [
+        "<h2>What this release guarantees</h2>",
+        _table([(part, text) for part, text in report["guarantees"].items()]),
         "<h2>k-anonymous microdata</h2>",
         _table(
             [
