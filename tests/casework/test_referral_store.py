@@ -179,3 +179,13 @@ def test_sealed_reasons_stay_readable_after_key_rotation(world: World) -> None:
             record = cases.read_identifying(case_id)
     assert [text for _, text in notes] == ["risk to life"]
     assert record.values["cas_ReasonForCaseClosure"] == "moved abroad"
+
+
+def test_an_adapter_can_grant_or_withhold_the_override_permission(world: World) -> None:
+    case_id = _case(world)
+    with pytest.raises(PermissionDenied), world.store.transaction() as session:
+        ctx = CaseworkContext(session, world.store.cipher, world.admin, override_permitted=False)
+        refer(ctx, case_id, "clinic", override_reason="risk to life")
+    with world.store.transaction() as session:
+        ctx = CaseworkContext(session, world.store.cipher, world.worker, override_permitted=True)
+        assert refer(ctx, case_id, "clinic", override_reason="risk to life").consent_basis == "override"

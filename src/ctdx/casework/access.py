@@ -49,12 +49,17 @@ class CaseworkContext:
     cipher: FieldCipher
     actor: Actor
     clock: Callable[[], dt.datetime] = field(default=utc_now, compare=False)
+    # An adapter with finer permissions (``ctdx.accounts`` roles) says here whether the user may override a
+    # missing consent; without it the store role decides (``OVERRIDE_ROLES``).
+    override_permitted: bool | None = None
 
     def now(self) -> dt.datetime:
         return self.clock()
 
     @property
     def may_override_consent(self) -> bool:
+        if self.override_permitted is not None:
+            return self.override_permitted and self.actor.user_id is not None
         return self.actor.role in OVERRIDE_ROLES
 
     def require_write(self) -> None:
