@@ -237,3 +237,16 @@ def test_every_label_of_the_official_validation_sheet_is_accepted(shared_dir: Pa
     path = write_csv(tmp_path / "labels.csv", rows)
     result = dry(path)
     assert result.report.rows_refused == 0 and result.report.rows_valid == len(rows) - 1 > 300
+
+
+def test_odk_central_csv_with_hyphenated_groups(tmp_path: Path) -> None:
+    rows = [
+        ["SubmissionDate", "victim-prs_Gender", "victim-vic_Methods_of_Control", "meta-instanceID", "KEY"],
+        ["2024-05-01T10:00:00Z", "Masculine", "DebtBondage TakesEarnings", "uuid:1", "uuid:1"],
+    ]
+    path = write_csv(tmp_path / "central.csv", rows)
+    result = dry(path)
+    assert result.report.format == "csv/kobo" and result.report.rows_valid == 1
+    [record] = _records(path)
+    assert record.source.record_id == "uuid:1"
+    assert record.values == {"prs_Gender": "Masculine", "vic_MethodsOfControl": ("DebtBondage", "TakesEarnings")}

@@ -7,7 +7,8 @@
   HTCDS Excel templates). Columns are matched on name *and* label, mismatches are reported; ``;``.
 - ``kobo``: KoboToolbox/ODK exports, recognised by meta columns (``_uuid``, ``_submission_time``...) or
   group prefixes (``group/field``); XLSForm names with prefixes stripped; multi-selects space-separated;
-  ids from ``_uuid`` (else ``meta/instanceID``).
+  ids from ``_uuid`` (else ``meta/instanceID``). ODK Central's CSV (``group-field``, ``SubmissionDate``,
+  ``meta-instanceID``, ``KEY``) reads the same way.
 - ``ctdc``: CTDC column names (``isForcedLabour``, ``IP_Exploiter``...); read through a mapping, and the
   Victim-Perpetrator file gets the shipped ``ctdc-vp.yaml``.
 - ``mapped``: ``--mapping MAP.yaml``, read as the mapping says.
@@ -49,9 +50,21 @@ KOBO_META = frozenset(
         "meta/deprecatedID",
         "formhub/uuid",
         "__version__",
+        "SubmissionDate",
+        "SubmitterID",
+        "SubmitterName",
+        "AttachmentsPresent",
+        "AttachmentsExpected",
+        "Status",
+        "ReviewState",
+        "DeviceID",
+        "Edits",
+        "FormVersion",
+        "KEY",
     }
 )
-KOBO_MARKERS = frozenset({"_uuid", "_submission_time", "_id", "meta/instanceID", "_xform_id_string"})
+KOBO_MARKERS = frozenset({"_uuid", "_submission_time", "_id", "meta/instanceID", "_xform_id_string", "SubmissionDate"})
+KOBO_IDS = ("_uuid", "meta/instanceID", "KEY")  # the first present is the source id
 # Column names of CTDC's published files (data-standard.md section 6): a few are enough to recognise one.
 CTDC_MARKERS = frozenset(
     {
@@ -129,7 +142,8 @@ def detect_dialect(table: Table, declared: Dialect | None = None) -> Dialect:
     cols = set(table.columns)
     if len(cols & CTDC_MARKERS) >= 3:
         return "ctdc"
-    if cols & KOBO_MARKERS or any("/" in c and _kobo_name(standard, c) for c in table.columns):
+    slashed = {c.replace("-", "/") for c in cols}
+    if slashed & KOBO_MARKERS or any("/" in c and _kobo_name(standard, c) for c in slashed):
         return "kobo"
     if table.container != "csv" and _template_score(table) >= 3:
         return "htcds-template"
@@ -254,22 +268,23 @@ def _template(table: Table) -> Plan:
 
 def _kobo(table: Table) -> Plan:
     standard = load_standard()
-    names = [_kobo_name(standard, c) if not c.startswith("_") and c not in KOBO_META else None for c in table.columns]
+    meta_columns = [c.startswith("_") or c.replace("-", "/") in KOBO_META for c in table.columns]
+    names = [None if meta else _kobo_name(standard, c) for c, meta in zip(table.columns, meta_columns, strict=True)]
     plan = _plan_from_names(table, "kobo", "kobo", names, " ")
     present = {n for n in names if n}
     meta: list[str] = []
     for index, column in enumerate(table.columns):
         if names[index] is not None:
             continue
-        if column == "_uuid" or (column == "meta/instanceID" and plan.id_index is None):
-            plan.id_index = index
-        if column.startswith("_") or column in KOBO_META:
+        if meta_columns[index]:
             plan.ignored.add(index)
             meta.append(column)
         elif "/" in column and (parent := _kobo_name(standard, column.rsplit("/", 1)[0])) is not None:
             _kobo_choice_column(plan, index, column, standard.field(parent), parent in present)
         else:
             _unknown(plan, index, column)
+    slashed = [c.replace("-", "/") for c in table.columns]
+    plan.id_index = next((slashed.index(c) for c in KOBO_IDS if c in slashed), None)
     if meta:
         plan.notes.append(Issue("ignored_column", "info", f"Kobo/ODK metadata not imported: {', '.join(meta)}"))
     if not plan.rules:
