@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from ctdx.errors import ValidationError
@@ -70,3 +72,11 @@ def test_epsilon_delta_and_threshold_are_required_and_checked(table) -> None:
         dp_aggregates(table, breakdowns=[YEARS], epsilon=1.0, delta=1.0, threshold=5)
     with pytest.raises(ValidationError, match="threshold"):
         dp_aggregates(table, breakdowns=[YEARS], epsilon=1.0, delta=0.0, threshold=-1)
+
+
+def test_the_chance_that_noise_alone_publishes_an_empty_cell_is_stated_and_falls_with_the_threshold(table) -> None:
+    low = dp_aggregates(table, breakdowns=[YEARS], epsilon=1.0, delta=0.0, threshold=2)
+    high = dp_aggregates(table, breakdowns=[YEARS], epsilon=1.0, delta=0.0, threshold=12)
+    # discrete Laplace, scale 1: P(X >= t) = e^-t / (1 + e^-1) (closed form, Canonne, Kamath and Steinke 2020)
+    assert low.empty_cell_published == pytest.approx(math.exp(-2) / (1 + math.exp(-1)), rel=1e-6)
+    assert high.empty_cell_published < 1e-5 < low.empty_cell_published

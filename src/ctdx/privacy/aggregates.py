@@ -13,8 +13,10 @@ The noise scale is found by OpenDP's ``binary_search_param`` and the privacy act
 measurement's own map reports. No noise is drawn with numpy or our own code (integer noise from a vetted
 sampler resists floating-point attacks, Mironov 2012). Cells whose noisy count is below ``threshold``
 are suppressed (post-processing, no extra privacy cost). Each published cell carries its error bound at
-the stated confidence, from OpenDP's scale-to-accuracy functions. The unit of privacy is one row (case):
-a person with several cases in one dataset is protected less, by the number of their cases.
+the stated confidence, from OpenDP's scale-to-accuracy functions, and the release states the probability
+that an empty cell is published by noise alone (choose a threshold above the error bound to keep it
+small). The unit of privacy is one row (case): a person with several cases in one dataset is protected
+less, by the number of their cases.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class AggregateRelease:
     error_bound: int
     confidence: float
     rows_in: int
+    empty_cell_published: float
 
 
 def _cells(table: PublicationTable, breakdown: Breakdown) -> tuple[npt.NDArray[np.int64], list[tuple[str, ...]]]:
@@ -110,6 +113,16 @@ def _measurement(delta: float, scale: float, cells: int) -> dp.Measurement:
         return dp.m.make_laplace(domain, dp.l1_distance(T=int), scale=scale)
     gaussian = dp.m.make_gaussian(domain, dp.l2_distance(T=float), scale=scale)
     return dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(gaussian), delta)
+
+
+def empty_cell_probability(delta: float, scale: float, threshold: int) -> float:
+    """The probability that noise alone lifts an empty cell to the threshold: a property of the noise, not of the
+    data, so it can be published. Summed over the noise distribution (discrete Laplace if ``delta`` is 0,
+    discrete Gaussian otherwise) out to 40 scales, far past any mass that matters."""
+    reach = int(max(threshold, 1) + 40 * scale) + 1
+    x = np.arange(-reach, reach + 1, dtype=float)
+    weights = np.exp(-np.abs(x) / scale) if delta == 0 else np.exp(-(x * x) / (2 * scale * scale))
+    return float(weights[x >= max(threshold, 1)].sum() / weights.sum())
 
 
 def _tiny_scale_bound(delta: float, scale: float, alpha: float) -> int:
@@ -186,4 +199,5 @@ def dp_aggregates(
         error_bound=error_bound,
         confidence=confidence,
         rows_in=len(table),
+        empty_cell_published=empty_cell_probability(delta, scale, threshold),
     )

@@ -188,6 +188,7 @@ def _report(
             "threshold": aggregates.threshold,
             "error_bound": aggregates.error_bound,
             "error_confidence": aggregates.confidence,
+            "empty_cell_published_probability": aggregates.empty_cell_published,
             "tables": {
                 t.breakdown.name: {"cells": t.cells, "published": len(t.rows), "suppressed": t.cells_suppressed}
                 for t in aggregates.tables

@@ -64,6 +64,10 @@ def render_report(report: dict[str, Any], title: str) -> str:
                     f"±{dp['error_bound']} with probability {dp['error_confidence']:.0%}",
                 ),
                 ("cells below this are not published", str(dp["threshold"])),
+                (
+                    "chance that noise alone publishes an empty cell",
+                    f"{dp['empty_cell_published_probability']:.2%}",
+                ),
             ]
         ),
         "<table><tr><th>table</th><th>cells published of all</th><th></th></tr>"
