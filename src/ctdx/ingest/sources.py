@@ -359,23 +359,28 @@ def _open_workbook(path: Path, container: Container, sheet: str | None) -> Table
         for other in names
         if other != chosen
     ]
-    data = book.get_sheet_by_name(chosen)
+    try:
+        data = book.get_sheet_by_name(chosen)
+    except Exception as exc:  # a damaged sheet inside a readable archive
+        raise InputFileError(f"{path.name}: sheet {chosen!r} cannot be read ({type(exc).__name__})") from None
     first_row = data.start[0] if data.start else 0
-    grid = data.to_python()
+    # Rows become Python objects one at a time (``iter_rows``); the sheet itself stays in calamine's memory.
+    grid = data.iter_rows()
+    header = next(grid, None)
     header_row = first_row + 1
     for (r1, c1), (r2, c2) in data.merged_cell_ranges or []:
         if r1 <= first_row <= r2:
             span = f"{_col_letter(c1)}{r1 + 1}:{_col_letter(c2)}{r2 + 1}"
             notes.append(Issue("merged_header", "error", f"merged header cells {span}: unmerge them", header_row))
-    if not grid or all(_blank(c) for c in grid[0]):
+    if header is None or all(_blank(c) for c in header):
         raise InputFileError(f"{path.name}: sheet {chosen!r} is empty", file=path.name)
-    columns = [str(_cell(c) or "").strip() for c in grid[0]]
+    columns = [str(_cell(c) or "").strip() for c in header]
 
     def rows() -> Iterator[SourceRow]:
-        for i, values in enumerate(grid[1:], start=header_row + 1):
+        for i, values in enumerate(grid, start=header_row + 1):
             yield SourceRow(i, [_cell(c) for c in values])
 
-    total = len(grid) - 1
+    total = max(data.height - 1, 0)
     return Table(container, columns, Rows(rows()), digest, sheet=chosen, total_rows=total, notes=notes)
 
 
