@@ -54,7 +54,7 @@ def test_a_built_release_is_a_data_package_that_verifies(table_csv, ledger, tmp_
     out = tmp_path / "release"
     result = build(
         table_csv, ledger, out, "1.0.0", "1", "--l-diversity", "2", "--sensitive", "isSexualExploit",
-        "--breakdown", "flows", "--breakdown", "year_gender_age",
+        "--breakdown", "flows", "--breakdown", "year_gender_age", *[a for q in QIS for a in ("--qi", q)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "at k=5" in result.output
@@ -193,3 +193,18 @@ def test_verify_fails_on_an_aggregate_cell_edited_below_the_threshold(table_csv,
     result = run("release", "verify", out)
     assert result.exit_code == 4
     assert "[below_threshold]" in result.output
+
+
+def test_the_microdata_hold_only_the_columns_k_protects_unless_more_are_named(table_csv, ledger, tmp_path) -> None:
+    assert build(table_csv, ledger, tmp_path / "a").exit_code == 0
+    with (tmp_path / "a" / "microdata.csv").open(newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == [*QIS, "isForcedLabour", "isSexualExploit", "isOtherExploit"]
+    more = build(
+        table_csv, ledger, tmp_path / "b", "1.1.0", "1", "--breakdown", "exploitation",
+        "--microdata-column", "recruiterRelation",
+    )  # fmt: skip
+    assert more.exit_code == 0, more.output
+    with (tmp_path / "b" / "microdata.csv").open(newline="") as handle:
+        assert "recruiterRelation" in next(csv.reader(handle))
+    assert run("release", "verify", tmp_path / "b").exit_code == 0

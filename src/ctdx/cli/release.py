@@ -44,9 +44,14 @@ def build(
     epsilon: float = typer.Option(..., help="Epsilon spent by the aggregate tables."),
     delta: float = typer.Option(..., help="Delta spent (0 = discrete Laplace, >0 = discrete Gaussian)."),
     threshold: int = typer.Option(..., help="Noisy counts below this are not published."),
-    qi: list[str] = typer.Option([], "--qi", help="A quasi-identifier column (repeat; default: the CTDC five)."),
+    qi: list[str] = typer.Option(
+        [], "--qi", help="A quasi-identifier column (repeat; default: demographics and exploitation types)."
+    ),
     sensitive: list[str] = typer.Option([], "--sensitive", help="A sensitive column for l-diversity (repeat)."),
     l_diversity: int | None = typer.Option(None, help="Require l distinct sensitive values per class."),
+    microdata_column: list[str] = typer.Option(
+        [], "--microdata-column", help="Also publish this column, not a quasi-identifier, in the microdata (repeat)."
+    ),
     breakdown: list[str] = typer.Option([], "--breakdown", help="An aggregate table to publish (repeat; default all)."),
     synthetic_epsilon: float | None = typer.Option(None, help="Also publish DP synthetic microdata at this epsilon."),
     synthetic_delta: float | None = typer.Option(None, help="Delta of the synthetic microdata (with its epsilon)."),
@@ -75,6 +80,7 @@ def build(
             breakdowns=select_breakdowns(breakdown),
             sensitive=tuple(sensitive),
             l_diversity=l_diversity,
+            extra_microdata_columns=tuple(microdata_column),
             synthetic_epsilon=synthetic_epsilon,
             synthetic_delta=synthetic_delta,
             seed=seed,

@@ -8,6 +8,7 @@ independent checker before the package is declared; a release that fails its own
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -45,7 +46,18 @@ LEDGER_COPY = "ledger.json"
 
 
 # The quasi-identifiers an attacker can most easily know about a person (the anchors' choice, benchmarks.md A10).
-DEFAULT_QUASI_IDENTIFIERS = ("yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation")
+# By default the microdata hold only quasi-identifiers, so k applies to every published column (CTDC's rule,
+# data-standard.md 6.1): the demographics an attacker can know, and the exploitation types a trafficker knows.
+DEFAULT_QUASI_IDENTIFIERS = (
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class ReleaseConfig:
     contributors: tuple[dict[str, Any], ...] = ()
     citation: str = ""
     changes: tuple[str, ...] = field(default=())
+    extra_microdata_columns: tuple[str, ...] = ()
     synthetic_epsilon: float | None = None
     synthetic_delta: float | None = None
     seed: int | None = None
@@ -211,6 +224,13 @@ def _report(
     }
 
 
+def _project(micro: KAnonymousTable, columns: Sequence[str]) -> KAnonymousTable:
+    """Only ``columns`` of the k-anonymous rows (in table order): a column not named is not published."""
+    keep = [i for i, name in enumerate(micro.header) if name in set(columns)]
+    rows = tuple(tuple(row[i] for i in keep) for row in micro.rows)
+    return dataclasses.replace(micro, header=tuple(micro.header[i] for i in keep), rows=rows)
+
+
 def build_release(
     out: Path,
     table: PublicationTable,
@@ -230,6 +250,7 @@ def build_release(
         sensitive=config.sensitive,
         l_diversity=config.l_diversity,
     )
+    micro = _project(micro, (*config.quasi_identifiers, *config.sensitive, *config.extra_microdata_columns))
     release_id = f"{config.name}@{config.version}"
     mechanism = "discrete_laplace" if config.delta == 0 else "discrete_gaussian"
     epsilon, delta = config.epsilon, config.delta
