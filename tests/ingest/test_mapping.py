@@ -163,3 +163,12 @@ def test_cli_reports_a_bad_mapping_with_its_lines(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import", str(path), "--org", "O", "--mapping", str(mapping), "--dry-run"])
     assert result.exit_code == ValidationError.exit_code
     assert "bad.yaml:3: unknown field 'prs_Gendr' (did you mean prs_Gender?)" in result.output
+
+
+def test_constants_alone_do_not_make_a_record(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    empty = ["D9", "", "", "", "", "", "", "", "", "", "only a note"]
+    path = write_csv(tmp_path / "e.csv", [HEADER, empty])
+    result = dry(path, mapping=mapping)
+    assert [(i.row, i.code) for i in result.report.details if i.severity == "error"] == [(2, "no_values")]

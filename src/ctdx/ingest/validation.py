@@ -277,6 +277,9 @@ class RowReader:
         for (name, instance), seen in flags.items():
             if seen and all(s is False for s in seen):
                 parts.put(self.standard.field(name), instance, (), "flags", row.number)
+        if self.constants and not any(parts.values.values()) and not any(i.severity == "error" for i in issues):
+            # constants alone do not make a record: the row itself has no value
+            issues.append(Issue("no_values", "error", "the row has no value for any mapped column", number))
         for f, value in self.constants:
             parts.put(f, 1, value, "constants", row.number)
         record = finish(source, parts, issues, row.number, self.ids, self.id_column)
