@@ -164,3 +164,11 @@ def test_no_name_birth_date_or_identity_number_is_stored_in_clear(store: Store, 
             dump += str(connection.execute(f'SELECT * FROM "{table}"').fetchall())
     assert not [s for s in secrets if s in dump]
     assert "Quixhollow" not in dump and "ZX-0000" not in dump
+
+
+def test_an_import_needs_a_label_that_fits(store: Store) -> None:
+    org = store.ensure_organisation(code="ngo-a", name="NGO A")
+    for label in ("", "x" * 501):
+        with pytest.raises(ValidationError, match="label"):
+            store.import_cases("ngo-a", records(1), actor=Actor.system("import", org.id), label=label)
+    assert _count(store, Case) == 0

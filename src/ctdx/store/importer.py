@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ctdx.errors import ConflictError, PermissionDenied
+from ctdx.errors import ConflictError, PermissionDenied, ValidationError
 from ctdx.model import CaseRecord
 from ctdx.store import audit
 from ctdx.store.actor import Actor
@@ -39,6 +39,7 @@ from ctdx.store.tables import (
 from ctdx.store.values import RecordParts, split_record
 
 CHUNK_SIZE = 2000
+LABEL_LENGTH = 500  # ImportBatch.label
 ProgressCallback = Callable[[int], None]
 
 
@@ -91,6 +92,8 @@ class CaseImport:
         self.counts = _Counts()
 
     def run(self, records: Iterable[CaseRecord], label: str, on_progress: ProgressCallback | None) -> ImportOutcome:
+        if not 0 < len(label) <= LABEL_LENGTH:
+            raise ValidationError(f"an import label has 1 to {LABEL_LENGTH} characters")
         started = now()
         self.session.execute(
             insert(ImportBatch).values(

@@ -1,0 +1,41 @@
+"""Engines: SQLite with write-ahead logging and foreign keys on, PostgreSQL URLs through psycopg, passwords masked."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
+
+from ctdx.errors import ConfigError
+from ctdx.settings import sqlite_url
+from ctdx.store import Store
+from ctdx.store.engine import make_engine, parse_url, safe_url
+from ctdx.store.tables import Person
+
+
+def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "sub" / "x.sqlite"))
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_a_row_pointing_at_a_missing_organisation_is_refused(store: Store) -> None:
+    with pytest.raises(DatabaseIntegrityError), store.transaction() as session:
+        session.execute(insert(Person).values(id=uuid.uuid4(), organisation_id=uuid.uuid4(), values={}))
+
+
+def test_urls_are_checked_and_passwords_never_shown() -> None:
+    assert parse_url("postgresql://u:secret@db/ctdx").drivername == "postgresql+psycopg"
+    assert "secret" not in safe_url("postgresql://u:secret@db/ctdx")
+    with pytest.raises(ConfigError, match="SQLite or PostgreSQL"):
+        parse_url("mysql://u@db/ctdx")
+    with pytest.raises(ConfigError, match="not a SQLAlchemy URL"):
+        parse_url("just words")
