@@ -34,7 +34,7 @@ def test_nrm_recovery_period_counts_calendar_days() -> None:
     tasks = {t.template_id: t for t in plan_tasks(load_pack("uk-nrm"), "rg_positive", dt.date(2025, 12, 1), minor=None)}
     assert tasks["recovery_day30_review"].due == dt.date(2025, 12, 31)
     assert tasks["cg_decision_expected"].due == dt.date(2026, 1, 15)
-    assert not tasks["recovery_minimum_end"].verified
+    assert tasks["recovery_minimum_end"].verified and not tasks["cg_decision_expected"].verified
 
 
 def test_nrm_child_route_needs_no_consent_and_adds_the_safeguarding_referral() -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ctdx.casework.cases import open_case
 from ctdx.casework.consent import Purpose
 from ctdx.casework.consents import record_consent
+from ctdx.casework.packs import load_pack
 from ctdx.casework.task_store import complete_task, record_milestone, start_route, tasks_due
 from ctdx.errors import ConflictError, ConsentError
 from ctdx.store.tables import AuditEventRow
@@ -25,7 +26,7 @@ def test_the_nrm_child_route_needs_no_consent_and_is_audited_as_an_exemption(wor
     due = {t.template_id: t for t in started.tasks}
     assert due["rg_decision_target"].due == dt.date(2025, 4, 28)
     assert due["child_safeguarding_referral"].due == REFERRED
-    assert all(t.pack_id == "uk-nrm" and t.pack_version == "2025.1" for t in started.tasks)
+    assert all(t.pack_id == "uk-nrm" and t.pack_version == load_pack("uk-nrm").version for t in started.tasks)
     with world.store.transaction() as session:
         checks = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "consent_check")).all()
     assert [c.detail["exemption"] for c in checks] == ["uk-nrm/child"]
@@ -59,7 +60,7 @@ def test_tasks_due_lists_open_tasks_of_the_organisation_until_a_date(world: Worl
         record_milestone(ctx, case_id, "uk-nrm", "rg_positive", dt.date(2025, 4, 28), minor=False)
     with world.acting(world.worker) as ctx:
         due = tasks_due(ctx, dt.date(2025, 5, 28))
-    assert [t.template_id for t in due] == ["rg_decision_target", "recovery_day30_review", "recovery_minimum_end"]
+    assert [t.template_id for t in due] == ["rg_decision_target", "recovery_minimum_end", "recovery_day30_review"]
     with world.acting(world.clinic_worker) as ctx:
         assert tasks_due(ctx, dt.date(2030, 1, 1)) == []
     with world.acting(world.worker) as ctx:
