@@ -208,3 +208,33 @@ def test_the_microdata_hold_only_the_columns_k_protects_unless_more_are_named(ta
     with (tmp_path / "b" / "microdata.csv").open(newline="") as handle:
         assert "recruiterRelation" in next(csv.reader(handle))
     assert run("release", "verify", tmp_path / "b").exit_code == 0
+
+
+def test_a_sample_cohort_becomes_a_release_that_verifies(ledger, tmp_path) -> None:
+    table = tmp_path / "sample.csv"
+    made = run(
+        "release", "sample-table", table, "--cases", "400", "--seed", "3", "--first-year", "2000", "--last-year", "2026"
+    )
+    assert made.exit_code == 0, made.output
+    assert "consented cases written" in made.output
+    with table.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][0] == "yearOfRegistration" and 300 < len(rows) - 1 <= 400
+    built = run(
+        "release", "build", table, "--out", tmp_path / "r", "--ledger", ledger, "--name", "sample",
+        "--version", "0.1.0", "--title", "Sample", "--first-year", "2000", "--last-year", "2026", "--k", "5",
+        "--suppression-limit", "0.2", "--epsilon", "1", "--delta", "0", "--threshold", "10",
+        "--breakdown", "year_gender_age",
+    )  # fmt: skip
+    assert built.exit_code == 0, built.output
+    assert run("release", "verify", tmp_path / "r").exit_code == 0
+
+
+def test_a_sample_table_is_refused_when_its_years_do_not_cover_the_cases(tmp_path) -> None:
+    made = run(
+        "release", "sample-table", tmp_path / "t.csv", "--cases", "200", "--seed", "3",
+        "--first-year", "2020", "--last-year", "2021",
+    )  # fmt: skip
+    assert made.exit_code == 9
+    assert "yearOfRegistration year_outside_release" in " ".join(made.output.split())
+    assert not (tmp_path / "t.csv").exists()

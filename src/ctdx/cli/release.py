@@ -29,6 +29,31 @@ def ledger_init(
     )
 
 
+@app.command("sample-table")
+def sample_table(
+    out: Path = typer.Argument(..., help="The CSV to write (publication columns of consented cases)."),
+    cases: int = typer.Option(..., help="Records in the generated sample cohort."),
+    seed: int = typer.Option(..., help="Seed of the cohort (the same seed gives the same cases)."),
+    orgs: int = typer.Option(3, help="Organisations in the cohort."),
+    first_year: int = typer.Option(..., help="First registration year the release covers."),
+    last_year: int = typer.Option(..., help="Last registration year the release covers."),
+) -> None:
+    """Write the publication table of a generated sample cohort, for demonstrations and benchmarks."""
+    from ctdx.privacy.publication import checkbox_consent
+    from ctdx.privacy.schema import load_publication_schema
+    from ctdx.release.build import write_publication
+    from ctdx.sample import generate_cohort
+
+    with cli_errors():
+        schema = load_publication_schema(first_year=first_year, last_year=last_year)
+        records = generate_cohort(cases, orgs, seed).records()
+        publication = write_publication(out, records, schema, consent=checkbox_consent)
+    console.print(
+        f"{len(publication.table)} consented cases written to {out} "
+        f"({publication.without_consent} left out for want of consent)"
+    )
+
+
 @app.command("build")
 def build(
     table: Path = typer.Argument(..., help="CSV of publication columns (header = column names)."),

@@ -1,7 +1,14 @@
 """Open-data releases: Frictionless Data Packages of k-anonymous microdata, DP aggregate tables and DP
 synthetic microdata, built with their privacy report and ledger, and verified from their files alone."""
 
-from ctdx.release.build import DEFAULT_QUASI_IDENTIFIERS, BuiltRelease, ReleaseConfig, build_release, read_table
+from ctdx.release.build import (
+    DEFAULT_QUASI_IDENTIFIERS,
+    BuiltRelease,
+    ReleaseConfig,
+    build_release,
+    read_table,
+    write_publication,
+)
 from ctdx.release.diff import ReleaseDiff, ResourceChange, diff_releases
 from ctdx.release.verify import Problem, Verification, verify_release
 
@@ -17,4 +24,5 @@ __all__ = [
     "diff_releases",
     "read_table",
     "verify_release",
+    "write_publication",
 ]

@@ -12,18 +12,21 @@ import dataclasses
 import datetime as dt
 import re
 import shutil
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctdx import __version__
 from ctdx.errors import ConflictError, InputFileError, IntegrityError, ValidationError
+from ctdx.model import CaseRecord
 from ctdx.privacy.aggregates import AggregateRelease, Breakdown, dp_aggregates
 from ctdx.privacy.checks import check_k_anonymity
 from ctdx.privacy.hierarchies import TOP, build_hierarchy
 from ctdx.privacy.kanon import KAnonymousTable, anonymise
 from ctdx.privacy.ledger import Override, load_ledger, spend
+from ctdx.privacy.publication import Publication, publish_records
 from ctdx.privacy.schema import PublicationSchema, PublicationTable
 from ctdx.privacy.synthesis import SyntheticData, synthesise
 from ctdx.release.files import canonical_json, sha256_file, write_csv, write_parquet
@@ -106,6 +109,23 @@ def read_table(path: Path, schema: PublicationSchema) -> PublicationTable:
         if header is None:
             raise InputFileError(f"{path.name} is empty", path=str(path))
         return PublicationTable.from_rows(schema, header, reader)
+
+
+def write_publication(
+    path: Path, records: Iterable[CaseRecord], schema: PublicationSchema, *, consent: Callable[[CaseRecord], bool]
+) -> Publication:
+    """Write the publication table of the consented ``records`` to ``path`` (the input of ``build_release``).
+
+    Refuses, writing nothing, when a value could not be published: the error counts the problems by column
+    and code (the issues themselves are in the returned publication of a successful call, and never hold
+    values)."""
+    publication = publish_records(records, schema, consent=consent)
+    if publication.issues:
+        counts = Counter(f"{i.column} {i.code}" for i in publication.issues)
+        summary = ", ".join(f"{what}: {n}" for what, n in sorted(counts.items()))
+        raise ValidationError(f"{len(publication.issues)} values cannot be published ({summary})")
+    write_csv(path, schema.names, publication.table.rows())
+    return publication
 
 
 def _check(config: ReleaseConfig, out: Path) -> None:
