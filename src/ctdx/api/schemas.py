@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive datetimes; the store writes UTC, so say so (RFC 3339 needs an offset)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 class Meta(BaseModel):
@@ -50,7 +58,7 @@ class TokenOut(BaseModel):
     id: uuid.UUID
     name: str
     scopes: list[str]
-    created_at: dt.datetime
+    created_at: UtcDatetime
     revoked: bool
     secret: str | None = None
 
@@ -89,7 +97,7 @@ class ReferralOut(BaseModel):
     to_organisation: str
     service: str | None
     reason: str | None
-    referred_at: dt.datetime
+    referred_at: UtcDatetime
 
 
 class ConsentOut(BaseModel):
@@ -121,7 +129,7 @@ class ScreeningOut(BaseModel):
     id: uuid.UUID
     instrument: str
     instrument_version: str
-    created_at: dt.datetime
+    created_at: UtcDatetime
     headline: str
     explanation: list[str]
     proposed_status: str | None
