@@ -47,6 +47,8 @@ def test_a_case_from_opening_through_a_consented_referral_to_closure(world: Worl
     assert referral is not None
 
     assert _run(world, "show", case, user="carlos")[0] == 6  # not visible before acceptance
+    code, out = _run(world, "inbox", user="carlos")
+    assert code == 0 and referral.group(1) in out and "shelter -> clinic, in_progress" in out
     code, out = _run(world, "accept", referral.group(1), user="carlos")
     assert code == 0 and "accepted" in out
     assert _run(world, "plan", "add", case, "Health", user="carlos")[0] == 0

@@ -226,6 +226,23 @@ def refer(
         _print_referral(view)
 
 
+@app.command("inbox")
+def inbox(
+    all_states: Annotated[bool, typer.Option("--all", help="also the rejected, done and revoked ones")] = False,
+    database: Database = None,
+    user: User = None,
+    system: System = None,
+    org: Org = None,
+) -> None:
+    """List the referrals and transfers addressed to your organisation (open ones unless --all)."""
+    with cli_errors(), _acting(database, user, system, org) as ctx:
+        views = referral_store.incoming_referrals(ctx, open_only=not all_states)
+        if not views:
+            console.print("no referrals addressed to your organisation", highlight=False)
+        for view in views:
+            _print_referral(view)
+
+
 def _move(target: ReferralState, referral: str, reason: str | None, acting: tuple[str | None, ...]) -> None:
     database, user, system, org = acting
     with cli_errors(), _acting(database, user, system, org) as ctx:
