@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctdx.errors import ValidationError
 from ctdx.model import CaseRecord, SourceRef
@@ -205,3 +208,35 @@ def test_twenty_thousand_rows_with_five_quasi_identifiers(schema, tmp_path) -> N
     result = anonymise(PublicationTable(schema, codes), quasi_identifiers=QIS, k=10, suppression_limit=0.05)
     check = check_k_anonymity(written(tmp_path, result), quasi_identifiers=QIS, k=10)
     assert check.ok and check.rows == n - result.rows_removed
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    rows=st.integers(1, 120),
+    k=st.integers(2, 6),
+    limit=st.sampled_from([0.0, 0.05, 0.2, 0.5]),
+)
+def test_any_table_is_released_k_anonymous_or_refused(seed: int, rows: int, k: int, limit: float) -> None:
+    schema = load_publication_schema(first_year=2010, last_year=2024)
+    rng = np.random.default_rng(seed)
+    codes = {}
+    for column in schema.columns:
+        # few distinct values per column, so that small and large classes both occur
+        values = rng.integers(MISSING, min(len(column.categories), 4), rows)
+        codes[column.name] = values.astype(np.int32)
+    table = PublicationTable(schema, codes)
+    qis = ["yearOfRegistration", "gender", "citizenship"]
+    try:
+        result = anonymise(table, quasi_identifiers=qis, k=k, suppression_limit=limit)
+    except ValidationError:
+        # generalising everything to * makes one class of all rows: only fewer than k rows can be refused
+        assert rows < k
+        return
+    assert rows >= k
+    assert result.rows_locally_suppressed <= int(limit * rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.csv"
+        write_csv(path, result.header, result.rows)
+        check = check_k_anonymity(path, quasi_identifiers=qis, k=k)
+    assert check.ok and check.rows == rows - result.rows_removed
