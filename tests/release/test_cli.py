@@ -41,7 +41,7 @@ def ledger(tmp_path: Path) -> Path:
 
 
 def build(table_csv: Path, ledger: Path, out: Path, version: str = "1.0.0", epsilon: str = "1", *extra: str):
-    """A release with two small aggregate tables (the flows table alone has 63,001 cells: see the first test)."""
+    """A release with two small aggregate tables (the flows table alone has 63,001 cells: test_aggregates has it)."""
     return run(
         "release", "build", table_csv, "--out", out, "--ledger", ledger, "--name", "test-release",
         "--version", version, "--title", "Test release", "--first-year", "2010", "--last-year", "2024",
@@ -54,7 +54,7 @@ def test_a_built_release_is_a_data_package_that_verifies(table_csv, ledger, tmp_
     out = tmp_path / "release"
     result = build(
         table_csv, ledger, out, "1.0.0", "1", "--l-diversity", "2", "--sensitive", "isSexualExploit",
-        "--breakdown", "flows", "--breakdown", "year_gender_age", *[a for q in QIS for a in ("--qi", q)],
+        "--breakdown", "year_gender_age", "--breakdown", "exploitation", *[a for q in QIS for a in ("--qi", q)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "at k=5" in result.output
@@ -63,7 +63,7 @@ def test_a_built_release_is_a_data_package_that_verifies(table_csv, ledger, tmp_
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
     assert package["$schema"].endswith("/2.0/datapackage.json")
     names = {r["name"] for r in package["resources"]}
-    assert {"microdata", "microdata-parquet", "aggregates-flows", "aggregates-year_gender_age"} <= names
+    assert {"microdata", "microdata-parquet", "aggregates-exploitation", "aggregates-year_gender_age"} <= names
     gender = next(
         f
         for r in package["resources"]
