@@ -33,6 +33,7 @@ def _records(path: Path, **options: object) -> list[CaseRecord]:
         ("cp1252", "cp1252", ";"),
         ("cp1252", "cp1252", "\t"),
         ("utf-8", "utf-8", "|"),
+        ("utf-16", "utf-16", "\t"),  # Excel's "Unicode text"
     ],
 )
 def test_encodings_and_delimiters_are_detected(tmp_path: Path, encoding: str, expected: str, delimiter: str) -> None:
@@ -172,3 +173,14 @@ def test_picklists_take_names_labels_and_aliases_never_guesses(tmp_path: Path) -
         "vic_TraffickingStatus": "PossibleVictimOfTrafficking",
     }
     assert second.values["vic_RelationshipToTrafficker"] == "Unaquainted"
+
+
+def test_other_scripts_are_left_to_the_detector(tmp_path: Path) -> None:
+    rows = [
+        ["prs_FirstName", "prs_SecondName", "prs_Gender", "cco_CaseComment"],
+        ["Анна", "Иванова", "Feminine", "Работала без оплаты в Москве"],
+        ["Ольга", "Смирнова", "Feminine", "Паспорт забрали"],
+    ]
+    path = write_csv(tmp_path / "ru.csv", rows, encoding="cp1251", delimiter=";")
+    assert dry(path).report.encoding == "cp1251"
+    assert [r.values["prs_FirstName"] for r in _records(path)] == ["Анна", "Ольга"]

@@ -7,9 +7,10 @@ inside a quoted cell raises ``InputFileError``: those are not rows with problems
 
 Encodings: a BOM decides; otherwise a first pass (which also computes the file's SHA-256 and counts its
 lines for the progress bar) checks whether the whole file is valid UTF-8. If it is not and a sample reads
-as Western European text, bytes 0x80-0x9F (curly quotes and the euro sign in Windows-1252, unused
-control codes in Latin-1) decide between Windows-1252 and Latin-1, which charset detectors routinely
-confuse because the two agree on every other byte; other scripts are left to charset-normalizer.
+in a Latin script (as charset-normalizer decodes it), bytes 0x80-0x9F (curly quotes and the euro sign
+in Windows-1252, unused control codes in Latin-1) decide between Windows-1252 and Latin-1, which charset
+detectors routinely confuse because the two agree on every other byte; other scripts are left to
+charset-normalizer.
 
 Delimiters: ``csv.Sniffer`` guesses wrong on short samples and on quoted cells that contain other
 delimiters, so we parse the first lines with each candidate (``,`` ``;`` tab ``|``) and keep the one that
@@ -222,29 +223,28 @@ def detect_encoding(path: Path, scan: _Scan) -> tuple[str, bool]:
         return "utf-16", False
     if scan.utf8:
         return "utf-8", False
-    if _western(scan.sample):
-        control = any(0x80 <= b <= 0x9F for b in scan.sample)
-        return ("cp1252" if control else "latin-1"), True
     best = charset_normalizer.from_bytes(scan.sample).best()
-    return (best.encoding if best is not None else "cp1252"), True
+    if best is not None and not _latin(str(best)):
+        return best.encoding, True  # another script (Cyrillic, Greek, Arabic...): the detector knows best
+    control = any(0x80 <= b <= 0x9F for b in scan.sample)
+    return ("cp1252" if control else "latin-1"), True
 
 
 WESTERN_PUNCTUATION = frozenset("€‚„…†‡ˆ‰‹›‘’“”•–—˜™¡¢£¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿×÷\xa0")
 
 
-def _western(sample: bytes) -> bool:
-    """Whether the non-ASCII bytes read as Western European text (Latin letters, typographic marks) in cp1252.
+def _latin(text: str) -> bool:
+    """Whether the non-ASCII characters of decoded text are Latin letters or typographic marks.
 
-    Charset detectors guess wildly on the short samples a small CSV gives (Baltic or Central European code
-    pages for "Zoë Müller"); Latin-1 and Windows-1252 are what spreadsheet programs write in the regions
-    that do not write UTF-8, so they are tried first and the detector only decides other scripts.
+    Charset detectors guess wildly between Latin-script code pages on the short samples a small CSV gives
+    (Baltic or Central European code pages for "Zoë Müller"); when their guess is Latin script, the file
+    is taken to be Latin-1 or Windows-1252, what spreadsheet programs write where they do not write UTF-8.
     """
-    text = sample.decode("cp1252", errors="replace")
     others = [c for c in text if ord(c) > 127]
     if not others:
         return True
-    western = sum(1 for c in others if c in WESTERN_PUNCTUATION or "LATIN" in unicodedata.name(c, ""))
-    return western >= 0.95 * len(others)
+    latin = sum(1 for c in others if c in WESTERN_PUNCTUATION or "LATIN" in unicodedata.name(c, ""))
+    return latin >= 0.95 * len(others)
 
 
 def sniff_delimiter(lines: list[str]) -> str:
