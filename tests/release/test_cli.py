@@ -55,12 +55,16 @@ def test_a_built_release_is_a_data_package_that_verifies(table_csv, ledger, tmp_
     result = build(
         table_csv, ledger, out, "1.0.0", "1", "--l-diversity", "2", "--sensitive", "isSexualExploit",
         "--breakdown", "year_gender_age", "--breakdown", "exploitation", *[a for q in QIS for a in ("--qi", q)],
+        "--source", "Test shelter case files", "--contributor", "Test NGO", "--citation", "Test NGO (2026). Test.",
+        "--change", "First public release.",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "at k=5" in result.output
     package = json.loads((out / "datapackage.json").read_text())
     assert package["name"] == "test-release" and package["version"] == "1.0.0"
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
+    assert package["sources"] == [{"title": "Test shelter case files"}]
+    assert package["contributors"][0]["title"] == "Test NGO" and package["citation"] == "Test NGO (2026). Test."
     assert package["$schema"].endswith("/2.0/datapackage.json")
     names = {r["name"] for r in package["resources"]}
     assert {"microdata", "microdata-parquet", "aggregates-exploitation", "aggregates-year_gender_age"} <= names
@@ -77,6 +81,7 @@ def test_a_built_release_is_a_data_package_that_verifies(table_csv, ledger, tmp_
     assert report["differential_privacy"]["epsilon"] <= 1.0 + 1e-9
     assert report["ledger"]["epsilon_spent_total"] == pytest.approx(1.0)
     assert (out / "CHANGELOG.md").read_text().startswith("# Test release")
+    assert "- First public release." in (out / "CHANGELOG.md").read_text()
     page = (out / "report.html").read_text()
     assert "<script" not in page and "k (verified from the written file)" in page and "denominator" in page
 
