@@ -13,7 +13,7 @@ from ctdx.casework.consents import authorise, record_consent
 from ctdx.casework.lifecycle import CaseStatus
 from ctdx.casework.referral_store import move_referral, refer
 from ctdx.casework.referrals import ReferralKind, ReferralState
-from ctdx.errors import ConsentError, NotFoundError, PermissionDenied
+from ctdx.errors import ConsentError, NotFoundError, PermissionDenied, ValidationError
 from ctdx.store import open_store, rotate_keys
 from ctdx.store.tables import AuditEventRow, Referral
 
@@ -189,3 +189,18 @@ def test_an_adapter_can_grant_or_withhold_the_override_permission(world: World) 
     with world.store.transaction() as session:
         ctx = CaseworkContext(session, world.store.cipher, world.worker, override_permitted=True)
         assert refer(ctx, case_id, "clinic", override_reason="risk to life").consent_basis == "override"
+
+
+def test_a_consent_dated_today_where_the_local_date_is_ahead_of_utc_counts_at_once(world: World) -> None:
+    evening_utc = dt.datetime(2025, 3, 4, 19, 0, tzinfo=dt.UTC)  # already 5 March in Bangkok
+    case_id = _case(world)
+    world.store.ensure_organisation("police", "Police")
+    with world.store.transaction() as session:
+        ctx = CaseworkContext(session, world.store.cipher, world.worker, clock=lambda: evening_utc)
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=dt.date(2025, 3, 5))
+        assert refer(ctx, case_id, "clinic").consent_basis == "consent"
+        with pytest.raises(ValidationError, match="future"):
+            record_consent(ctx, case_id, Purpose.RESEARCH, granted=True, decided_on=dt.date(2025, 3, 7))
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=False, decided_on=dt.date(2025, 3, 5))
+        with pytest.raises(ConsentError):
+            refer(ctx, case_id, "police")

@@ -33,6 +33,8 @@ from ctdx.store import audit
 from ctdx.store.tables import Consent
 
 MAX_RECIPIENT_LENGTH = 64
+# A decision may carry tomorrow's date: where the local date is ahead of UTC, "today" is tomorrow in UTC.
+MAX_DATE_AHEAD = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,15 @@ class ConsentCheckEvent(audit.AuditEvent):
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _effective(record: ConsentRecord) -> dt.datetime:
+    """When a decision takes effect: the start of its day (UTC), or the moment it was recorded if that is
+    earlier. A consent dated "today" where the local date is ahead of UTC then counts at once, and a
+    withdrawal recorded now ends earlier grants now."""
+    start = _midnight(record.decided_on)
+    recorded = record.recorded_at if record.recorded_at.tzinfo else record.recorded_at.replace(tzinfo=dt.UTC)
+    return min(start, recorded)
 
 
 def _recipient(recipient: str | None) -> str | None:
@@ -68,6 +79,7 @@ class ConsentRecord:
     decided_on: dt.date
     expires_on: dt.date | None
     recorded_by: str
+    recorded_at: dt.datetime
 
 
 def record_consent(
@@ -88,6 +100,9 @@ def record_consent(
     recipient = _recipient(recipient)
     if expires_on is not None and expires_on <= decided_on:
         raise ValidationError("a consent must expire after the day it was given", field="expires_on")
+    now = ctx.now()
+    if decided_on > now.date() + MAX_DATE_AHEAD:
+        raise ValidationError("a consent decision cannot be dated in the future", field="decided_on")
     consent_id = uuid.uuid4()
     status = "granted" if granted else "withdrawn"
     ctx.session.add(
@@ -98,7 +113,7 @@ def record_consent(
             status=status,
             decided_on=decided_on,
             recorded_by=ctx.actor.label,
-            recorded_at=ctx.now(),
+            recorded_at=now,
         )
     )
     ctx.session.flush()
@@ -128,6 +143,7 @@ def record_consent(
         decided_on,
         scope.expires_on,
         ctx.actor.label,
+        now,
     )
 
 
@@ -150,6 +166,7 @@ def consent_records(ctx: CaseworkContext, case_id: uuid.UUID) -> list[ConsentRec
             c.decided_on,
             s.expires_on if s else None,
             c.recorded_by,
+            c.recorded_at,
         )
         for c, s in rows
     ]
@@ -167,13 +184,13 @@ def consent_events(records: list[ConsentRecord]) -> list[ConsentEvent]:
                     purpose=purpose,
                     recipient=record.recipient,
                     given_by=GivenBy(record.given_by or GivenBy.SELF.value),
-                    given_at=_midnight(record.decided_on),
+                    given_at=_effective(record),
                     expires_at=_midnight(record.expires_on) if record.expires_on else None,
                     child_assent=record.child_assent,
                 )
             )
             continue
-        ended = _midnight(record.decided_on)
+        ended = _effective(record)
         events = [
             ConsentEvent(e.id, e.purpose, e.recipient, e.given_by, e.given_at, e.expires_at, ended, e.child_assent)
             if e.purpose is purpose
