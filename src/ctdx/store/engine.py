@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from ctdx.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 def parse_url(url: str) -> URL:
@@ -76,6 +77,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    # A large import is one transaction, so the write-ahead log grows to the size of everything it wrote;
+    # this limit makes SQLite truncate the log back after the next checkpoint instead of keeping it.
+    cursor.execute(f"PRAGMA journal_size_limit = {SQLITE_JOURNAL_SIZE_LIMIT}")
     cursor.close()
 
 
