@@ -1,10 +1,12 @@
-"""Demo accounts for ``make demo``: three organisations and one user per role, with fresh random passwords
-(printed once by the caller, never stored in clear). Calling it again adds nothing that already exists.
+"""Demo accounts for ``make demo``: one user per role in a first organisation and a case worker in two others,
+with fresh random passwords (printed once by the caller, never stored in clear). The organisations are the
+demo cohort's when their codes are given, else three demo organisations. Calling it again adds nobody twice.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,15 +21,16 @@ DEMO_ORGANISATIONS = (
     ("demo-legal", "Demo Legal Aid"),
     ("demo-health", "Demo Clinic"),
 )
+# (index of the organisation, user name, role, language, team)
 DEMO_USERS = (
-    ("demo-shelter", "alice", "caseworker", "fr", "north"),
-    ("demo-shelter", "sam", "supervisor", "en", "north"),
-    ("demo-shelter", "dana", "data_manager", "en", None),
-    ("demo-shelter", "olga", "org_admin", "es", None),
-    ("demo-shelter", "hugo", "hub_analyst", "en", None),
-    ("demo-shelter", "root", "system_admin", "en", None),
-    ("demo-legal", "bruno", "caseworker", "fr", None),
-    ("demo-health", "carla", "caseworker", "es", None),
+    (0, "alice", "caseworker", "fr", "north"),
+    (0, "sam", "supervisor", "en", "north"),
+    (0, "dana", "data_manager", "en", None),
+    (0, "olga", "org_admin", "es", None),
+    (0, "hugo", "hub_analyst", "en", None),
+    (0, "root", "system_admin", "en", None),
+    (1, "bruno", "caseworker", "fr", None),
+    (2, "carla", "caseworker", "es", None),
 )
 
 
@@ -39,16 +42,21 @@ class DemoAccount:
     password: str
 
 
-def demo_accounts(store: Store) -> list[DemoAccount]:
-    """Create the demo organisations and users that are missing; returns the new accounts with passwords."""
-    orgs = {code: store.ensure_organisation(code, name) for code, name in DEMO_ORGANISATIONS}
+def demo_accounts(store: Store, organisations: Sequence[str] = ()) -> list[DemoAccount]:
+    """Create the demo users that are missing in ``organisations`` (codes of existing organisations; at least
+    three) or in three demo organisations; returns the new accounts with their passwords."""
+    if len(organisations) >= len(DEMO_ORGANISATIONS):
+        orgs = [store.organisation(code) for code in organisations[: len(DEMO_ORGANISATIONS)]]
+    else:
+        orgs = [store.ensure_organisation(code, name) for code, name in DEMO_ORGANISATIONS]
     created = []
     with store.transaction() as session:
-        for org, username, role_name, language, team in DEMO_USERS:
+        for index, username, role_name, language, team in DEMO_USERS:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 continue
-            password = secrets.token_urlsafe(12)
-            new = NewUser(org, username, username.title(), role_name, password, team, language)
-            add_user(session, new, Actor.system("demo", orgs[org].id))
-            created.append(DemoAccount(org, username, role_name, password))
+            password = secrets.token_hex(8)
+            org = orgs[index]
+            new = NewUser(org.code, username, username.title(), role_name, password, team, language)
+            add_user(session, new, Actor.system("demo", org.id))
+            created.append(DemoAccount(org.code, username, role_name, password))
     return created
