@@ -184,3 +184,10 @@ def test_other_scripts_are_left_to_the_detector(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "ru.csv", rows, encoding="cp1251", delimiter=";")
     assert dry(path).report.encoding == "cp1251"
     assert [r.values["prs_FirstName"] for r in _records(path)] == ["Анна", "Ольга"]
+
+
+def test_json_line_with_only_a_perpetrator_is_a_record(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"perpetrators": [{"per_RoleInProcess": ["Smuggler"]}]}) + "\n", encoding="utf-8")
+    [record] = _records(path)
+    assert record.values == {} and record.perpetrators == ({"per_RoleInProcess": ("Smuggler",)},)
