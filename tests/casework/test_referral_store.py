@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from ctdx.casework.access import CaseworkContext, read_notes
-from ctdx.casework.cases import add_plan, change_status, open_case, show_case
+from ctdx.casework.cases import add_plan, assign_case, change_status, open_case, show_case
 from ctdx.casework.consent import Purpose
 from ctdx.casework.consents import authorise, record_consent
 from ctdx.casework.lifecycle import CaseStatus
@@ -96,6 +96,8 @@ def _referred(world: World, kind: ReferralKind = ReferralKind.REFERRAL) -> tuple
 
 def test_another_organisation_cannot_act_on_the_case_until_it_accepts_the_referral(world: World) -> None:
     case_id, referral_id = _referred(world)
+    with world.acting(world.worker) as ctx:
+        assign_case(ctx, case_id, "amina")
     with pytest.raises(NotFoundError), world.acting(world.clinic_worker) as ctx:
         show_case(ctx, case_id)
     with pytest.raises(NotFoundError), world.acting(world.clinic_worker) as ctx:
@@ -106,7 +108,7 @@ def test_another_organisation_cannot_act_on_the_case_until_it_accepts_the_referr
         move_referral(ctx, referral_id, ReferralState.ACCEPTED)
         seen = show_case(ctx, case_id)
         add_plan(ctx, case_id, "Health", planned_end=TODAY + dt.timedelta(days=30))
-    assert not seen.owned_by_actor and seen.consents == () and seen.tasks == ()
+    assert not seen.owned_by_actor and seen.consents == () and seen.tasks == () and seen.owner is None
     with pytest.raises(PermissionDenied), world.acting(world.clinic_worker) as ctx:
         change_status(ctx, case_id, CaseStatus.CLOSED, "done here")
     with world.acting(world.clinic_worker) as ctx:

@@ -71,7 +71,7 @@ def open_case(ctx: CaseworkContext, opened_on: dt.date, values: dict[str, FieldV
 
 def show_case(ctx: CaseworkContext, case_id: uuid.UUID) -> CaseView:
     """The case as the actor may see it: the owner sees everything here, an accepted referral's recipient
-    sees the case's codes, its own referrals and the support plans, but not consents or tasks."""
+    sees the case's codes, its own referrals and the support plans, but not the owner, consents or tasks."""
     case = find_case(ctx, case_id, owner_only=False)
     owned = case.organisation_id == ctx.actor.organisation_id
     code = ctx.session.scalar(select(Organisation.code).where(Organisation.id == case.organisation_id))
@@ -83,7 +83,7 @@ def show_case(ctx: CaseworkContext, case_id: uuid.UUID) -> CaseView:
         reference=case.reference,
         organisation=str(code),
         status=case.status,
-        owner=case.owner,
+        owner=case.owner if owned else None,
         opened_date=case.opened_date,
         owned_by_actor=owned,
         referrals=tuple(referrals_of_case(ctx, case.id)),
