@@ -60,11 +60,11 @@ def make_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if importlib.util.find_spec("psycopg") is None:
             raise ConfigError("PostgreSQL needs the psycopg driver: pip install 'ctdx[postgres]'")
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     path = sqlite_path(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed)
+    engine = create_engine(parsed, hide_parameters=True)  # parameters hold values: keep them out of errors
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ctdx.errors import EncryptionKeyError, NotFoundError, StoreError, ValidationError
+from ctdx.errors import ConflictError, EncryptionKeyError, NotFoundError, StoreError, ValidationError
 from ctdx.model import CaseRecord
 from ctdx.settings import Settings
 from ctdx.standard import is_country_code, load_standard
@@ -88,11 +90,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed at the end, rolled back on any exception or Ctrl-C."""
+        """A session in one transaction: committed at the end, rolled back on any exception or Ctrl-C.
+
+        A constraint violation becomes ``ConflictError`` and a database that cannot be used ``StoreError``;
+        their messages name the constraint or the failure, never the SQL parameters (which hold values).
+        """
         session = self._sessions()
         try:
             with session.begin():
                 yield session
+        except DatabaseIntegrityError as exc:
+            raise ConflictError(
+                f"the change conflicts with what is stored ({type(exc.orig).__name__}); nothing was written"
+            ) from None
+        except OperationalError as exc:
+            raise StoreError(f"the database at {self.safe_url} failed: {type(exc.orig).__name__}") from None
         finally:
             session.close()
 
