@@ -96,3 +96,12 @@ def test_a_malformed_pack_names_the_field() -> None:
     raw["tasks"][0]["unit"] = "fortnights"
     with pytest.raises(ConfigError, match=r"tasks\.0\.unit"):
         parse_pack(raw, "broken.yaml")
+
+
+def test_every_source_a_pack_lists_is_cited_by_one_of_its_rules() -> None:
+    for pack_id in pack_ids():
+        data = load_pack(pack_id).data
+        cited = {t.source for t in data.tasks} | {r.source for r in data.routes}
+        for checklist in data.checklists:
+            cited |= {i.source for i in checklist.items} | {e.source for e in checklist.exemptions}
+        assert {s.id for s in data.sources} == cited, pack_id
