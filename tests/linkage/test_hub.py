@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from ctdx.linkage.encoding import LinkageSecret
 from ctdx.linkage.hub import Hub
 from ctdx.linkage.linking import LinkageResult
 from ctdx.linkage.normalise import latinise
+from ctdx.linkage.scoring import ScoringConfig
 from ctdx.model.records import SourceRef
 from tests.linkage.cohort import COHORT, ORGANISATIONS, Entry, predicted_pairs, truth_pairs
 
@@ -44,14 +46,32 @@ def new_hub(path: Path) -> Hub:
     return hub
 
 
+LOG_LINES: list[str] = []
+
+
+class _Collect(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        LOG_LINES.append(self.format(record))
+
+
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LinkageResult]:
     path = tmp_path_factory.mktemp("hub") / "hub.sqlite"
-    hub = new_hub(path)
-    for org in ORGANISATIONS:
-        hub.receive(package(org))
-    result = hub.link()
-    hub.close()
+    # Every log line of every library, at every level, while the hub receives and links.
+    handler = _Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        hub = new_hub(path)
+        for org in ORGANISATIONS:
+            hub.receive(package(org))
+        result = hub.link(ScoringConfig(mode="privacy", log_level=logging.DEBUG))
+        hub.close()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
     return path, result
 
 
@@ -99,7 +119,7 @@ def test_overlap_between_organisations_matches_the_truth(linked: tuple[Path, Lin
         assert summary.shared_persons == sum(1 for orgs in orgs_of.values() if org in orgs and len(orgs) > 1)
 
 
-def test_the_hub_database_holds_no_name_and_no_birth_date(linked: tuple[Path, LinkageResult]) -> None:
+def test_the_hub_database_and_logs_hold_no_name_and_no_birth_date(linked: tuple[Path, LinkageResult]) -> None:
     path, _ = linked
     stored = path.read_bytes().lower()
     for entry in COHORT:
@@ -111,6 +131,13 @@ def test_the_hub_database_holds_no_name_and_no_birth_date(linked: tuple[Path, Li
         if isinstance(entry.birth, dt.date):
             for text in (entry.birth.isoformat(), entry.birth.strftime("%Y%m%d"), entry.birth.strftime("%d/%m/%Y")):
                 assert text.encode() not in stored, "a birth date is stored at the hub"
+    assert LOG_LINES, "Splink logged nothing: the check below would prove nothing"
+    logged = "\n".join(LOG_LINES).lower()
+    for entry in COHORT:
+        for name in (entry.first, entry.second):
+            assert name.lower() not in logged, "a name is in the hub's logs"
+        if isinstance(entry.birth, dt.date):
+            assert entry.birth.isoformat() not in logged, "a birth date is in the hub's logs"
     hub = Hub(f"sqlite:///{path}")
     with hub.engine.connect() as db:
         fields = [json.loads(row[0]) for row in db.exec_driver_sql("SELECT fields FROM hub_case")]

@@ -19,6 +19,7 @@ reports how the trained and default models compare.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ class ScoringConfig:
     min_records_to_train: int = 2000
     u_max_pairs: float = 1e6
     seed: int = 1
+    log_level: int = logging.ERROR
 
 
 DEFAULT_SCORING_CONFIG = ScoringConfig()
@@ -201,7 +203,7 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
         retain_intermediate_calculation_columns=True,
     )
     db = DuckDBAPI(connection)
-    linker = Linker(db.register(table, table_name=f"{table}_input"), settings, log_level=40)
+    linker = Linker(db.register(table, table_name=f"{table}_input"), settings, log_level=config.log_level)
     trained = records >= config.min_records_to_train
     if trained:
         # u from random pairs; m by EM in two passes blocked on different fields, as Splink advises, on
