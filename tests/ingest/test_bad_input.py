@@ -223,3 +223,11 @@ def test_outputs_never_overwrite_the_input(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="must not be the file being imported"):
         dry(path, quarantine=path)
     assert path.read_bytes() == before
+
+
+def test_a_file_refused_before_its_rows_leaves_no_half_written_report(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "other.csv", [["name", "sex"], ["x", "F"]])
+    report = tmp_path / "report.json"
+    with pytest.raises(InputFileError):
+        dry(path, report_json=report)
+    assert not report.exists()

@@ -106,10 +106,10 @@ class FileReading:
             raise ValidationError("JSON Lines files are CaseRecord-shaped and take no mapping")
         self.table = open_table(path, container, encoding=options.encoding, delimiter=delimiter, sheet=options.sheet)
         dialect = detect_dialect(self.table, declared)
-        self.report = Report(file=path.name, format=f"{container}/{dialect}", encoding=self.table.encoding)
-        self.sink = IssueSink(self.report, options.report_json)
         values = ValueReader(today=options.today)
         plan = None if dialect == "jsonl" else make_plan(self.table, dialect, mapping)
+        self.report = Report(file=path.name, format=f"{container}/{dialect}", encoding=self.table.encoding)
+        self.sink = IssueSink(self.report, options.report_json)  # opened last: nothing above leaves it half-written
         self.rows: RowReader | JsonRowReader
         self.sink.extend(self.table.notes)
         if plan is None:
