@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from ctdx.privacy.aggregates import select_breakdowns
@@ -47,3 +51,11 @@ def build_test_release(directory: Path, *, cases: int = 1500, synthetic: bool = 
     out = directory / "release"
     build_release(out, table, config, ledger=ledger)
     return BuiltFixture(out, table, "portal-test-1.0.0")
+
+
+@cache
+def shared_test_release(cases: int) -> BuiltFixture:
+    """One release per test process for the portal and analytics tests (they only read it)."""
+    directory = Path(tempfile.mkdtemp(prefix="ctdx-portal-tests-"))
+    atexit.register(shutil.rmtree, directory, True)
+    return build_test_release(directory, cases=cases)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
@@ -7,12 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ctdx.portal import create_app
-from tests.portal.builder import BuiltFixture, build_test_release
+from tests.portal.builder import BuiltFixture, shared_test_release
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltFixture:
-    return build_test_release(tmp_path_factory.mktemp("portal-release"))
+def built() -> BuiltFixture:
+    # screenshots are taken of a larger cohort, whose charts are fuller; the tests hold for either
+    cases = 20_000 if os.environ.get("CTDX_SCREENSHOTS") == "1" else 1500
+    return shared_test_release(cases)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from ctdx.cli import demo as demo_cli
 from ctdx.cli import importing as importing_cli
 from ctdx.cli import keys as keys_cli
 from ctdx.cli import linkage as linkage_cli
+from ctdx.cli import portal as portal_cli
 from ctdx.cli import release as release_cli
 from ctdx.cli import sample as sample_cli
 from ctdx.cli import screen as screen_cli
@@ -39,6 +40,7 @@ app.add_typer(linkage_cli.contribute_app, name="contribute")
 app.add_typer(linkage_cli.hub_app, name="hub")
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.app, name="users")
+app.add_typer(portal_cli.app, name="portal")
 
 
 @app.command()
