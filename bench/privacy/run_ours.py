@@ -18,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from attacks import inference_risks
 from data import OUT, d1, save
 from metrics import combination_metrics, k_marginal, three_way_tvd, unique_copies_pct
 
@@ -26,6 +27,8 @@ from ctdx.release.files import write_csv
 
 # The anchors' quasi-identifiers for D1 (shared/anchors/privacy.md), so that anjana runs on the same ones.
 QUASI_IDENTIFIERS = ("yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation")
+SECRETS = ("isSexualExploit", "meansDebtBondageEarnings", "recruiterRelation")
+ATTACKS = 2000
 RADIX = 256  # above the largest cardinality (251 countries with missing)
 
 
@@ -43,6 +46,16 @@ def utility(train: np.ndarray, release: np.ndarray, scale: float) -> dict[str, f
     }
 
 
+def risks(t: np.ndarray, c: np.ndarray, released: np.ndarray, names: list[str]) -> dict[str, float]:
+    """The inference attack on each secret, the quasi-identifiers as what the attacker knows."""
+    aux = [names.index(q) for q in QUASI_IDENTIFIERS]
+    found = inference_risks(t, c, released, aux, [names.index(s) for s in SECRETS], ATTACKS, seed=1)
+    out: dict[str, float] = {}
+    for secret, risk in zip(SECRETS, found, strict=True):
+        out.update({f"inference_{secret}_{key}": value for key, value in risk.items()})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
@@ -52,7 +65,7 @@ def main() -> None:
     results: dict[str, object] = {"cases": args.cases, "train_rows": len(train), "columns": len(train.schema.names)}
     results["data_seconds"] = time.perf_counter() - started
     save(train, OUT / "train.csv")
-    t = matrix(train)
+    t, c = matrix(train), matrix(control)
 
     qis = list(QUASI_IDENTIFIERS)
     started = time.perf_counter()
@@ -88,13 +101,17 @@ def main() -> None:
     runs["holdout"] = utility(t, matrix(control), len(train) / len(control))
     for share in (0.1, 0.4):
         pick = rng.choice(len(t), int(share * len(t)), replace=False)
-        runs[f"subsample_{int(share * 100)}"] = utility(t, t[pick], 1 / share)
+        runs[f"subsample_{int(share * 100)}"] = utility(t, t[pick], 1 / share) | risks(
+            t, c, t[pick], list(train.schema.names)
+        )
     for epsilon in (1.0, 4.0, 12.0):
         started = time.perf_counter()
         synthetic = synthesise(train, epsilon=epsilon, delta=1e-6, seed=0)
         seconds = time.perf_counter() - started
-        scores = utility(t, matrix(synthetic.table), 1.0)
+        released = matrix(synthetic.table)
+        scores = utility(t, released, 1.0)
         scores.update({"epsilon_spent": synthetic.epsilon, "seconds": seconds})
+        scores.update(risks(t, c, released, list(train.schema.names)))
         runs[f"ctdx_synth_eps{epsilon:g}"] = scores
     results["utility"] = runs
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
