@@ -36,6 +36,7 @@ from ctdx.store.keyring import Keyring
 BLOB_VERSION = b"\x01"
 NONCE_BYTES = 12
 _CHECK_TEXT = b"ctdx key check value v1"
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # built once: imports seal millions
 
 
 def _derive(key: bytes, purpose: str) -> bytes:
@@ -100,7 +101,7 @@ class FieldCipher:
 
     def seal(self, values: dict[str, Any], table: str, row_id: uuid.UUID, column: str) -> bytes:
         """One AES-GCM blob of ``values`` (JSON), bound to its table, row and column."""
-        plaintext = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        plaintext = _JSON.encode(values).encode()
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = self.active.aead.encrypt(nonce, plaintext, associated_data(table, row_id, column))
         return BLOB_VERSION + nonce + sealed
@@ -121,8 +122,7 @@ class FieldCipher:
         return values
 
     def blind_index(self, kind: str, normalised: str) -> str:
-        digest = hmac.new(self.active.index_key, f"{kind}\x00{normalised}".encode(), hashlib.sha256)
-        return digest.hexdigest()[:32]
+        return hmac.digest(self.active.index_key, f"{kind}\x00{normalised}".encode(), "sha256")[:16].hex()
 
     def name_index(self, family_name: str | None, given_name: str | None) -> str | None:
         family = normalise_name(family_name or "")
@@ -138,7 +138,7 @@ class FieldCipher:
 
     def content_hash(self, canonical: bytes) -> str:
         """A keyed hash of a record's content: detects unchanged re-imports without a guessable plain hash."""
-        return hmac.new(self.active.content_key, canonical, hashlib.sha256).hexdigest()
+        return hmac.digest(self.active.content_key, canonical, "sha256").hex()
 
     def check(self, key_id: str, stored_check_value: str) -> None:
         """``EncryptionKeyError`` unless the keyring holds ``key_id`` with the stored check value."""

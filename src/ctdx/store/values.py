@@ -19,6 +19,7 @@ from ctdx.standard import load_standard
 from ctdx.standard.fields import Field
 
 JsonValue = str | int | float | bool | list[str]
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 # Which table holds a field, by the standard's entity (``Field.entity``). Fields of entities that are not
 # tables of their own (organisation fields in a case file, case comments, the consent checkbox) live on
@@ -74,9 +75,11 @@ def split(values: dict[str, FieldValue], where: str) -> SplitValues:
     """``values`` as JSON, identifying ones apart; unknown field names are refused (nothing is dropped)."""
     clear: dict[str, JsonValue] = {}
     sealed: dict[str, JsonValue] = {}
+    fields = _fields_by_name()
     for name, value in values.items():
-        field = field_of(name, where)
-        (sealed if field.identifying else clear)[field.name] = to_json(field, value, where)
+        field = fields.get(name) or field_of(name, where)
+        converted = value if isinstance(value, str | int | float) else to_json(field, value, where)
+        (sealed if field.identifying else clear)[field.name] = converted
     return SplitValues(clear, sealed)
 
 
@@ -109,7 +112,7 @@ class RecordParts:
             ],
             "counts": [len(self.events), len(self.perpetrators), len(self.support_plans)],
         }
-        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        return _JSON.encode(document).encode()
 
 
 def split_record(record: CaseRecord) -> RecordParts:
