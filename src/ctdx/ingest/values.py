@@ -188,6 +188,14 @@ class ValueReader:
                 self._resolved[key] = value
             return value, issue
         if f.type == "date":
+            if not date_formats and not self.date_formats and isinstance(raw, str) and ISO_DATE.match(raw):
+                try:  # the usual case, ISO text, without the general path's checks of shape
+                    day = dt.date.fromisoformat(raw)
+                except ValueError:
+                    pass
+                else:
+                    if EARLIEST_DATE <= day <= self.today or (day > self.today and f.name in FUTURE_ALLOWED):
+                        return day, None
             return self._date(f, raw, row, column, tuple(date_formats) or self.date_formats)
         if f.type == "checkbox":
             return self._checkbox(f, raw, row, column)
