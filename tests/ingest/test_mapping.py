@@ -172,3 +172,10 @@ def test_constants_alone_do_not_make_a_record(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "e.csv", [HEADER, empty])
     result = dry(path, mapping=mapping)
     assert [(i.row, i.code) for i in result.report.details if i.severity == "error"] == [(2, "no_values")]
+
+
+def test_a_shipped_mapping_is_named_by_its_name(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "vp.csv", [["gender", "isForcedLabour"], ["Female", "1"]])
+    result = CliRunner().invoke(app, ["import", str(path), "--org", "O", "--mapping", "ctdc-vp", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "1 valid" in result.output and "csv/mapped" in result.output

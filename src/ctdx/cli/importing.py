@@ -23,7 +23,8 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, ODS, XLS or JSON Lines file", exists=False)],
     org: Annotated[str, typer.Option("--org", help="code of the organisation the cases belong to")],
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", help="YAML mapping of another system's columns and codes")
+        Path | None,
+        typer.Option("--mapping", help="YAML mapping of another system's columns and codes, or a shipped one: ctdc-vp"),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="validate and report; write nothing to the store")] = False,
     format: Annotated[str | None, typer.Option("--format", help=f"declare the format: {', '.join(FORMATS)}")] = None,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, cast
 from ctdx.errors import InputFileError, ValidationError
 from ctdx.ingest.formats import DIALECTS, Dialect, detect_dialect, make_plan
 from ctdx.ingest.jsonrecords import JsonRowReader
-from ctdx.ingest.mapping import Mapping, load_mapping
+from ctdx.ingest.mapping import Mapping, load_mapping, shipped_mapping
 from ctdx.ingest.quarantine import QuarantineWriter
 from ctdx.ingest.report import Issue, IssueSink, Report
 from ctdx.ingest.sources import CONTAINERS, Container, check_extension, open_table, sniff_container
@@ -66,6 +66,15 @@ def _resolve_format(path: Path, declared: str | None) -> tuple[Container, Dialec
     return container, cast("Dialect | None", declared)
 
 
+def _mapping(given: Path | Mapping | None) -> Mapping | None:
+    """A mapping object, a mapping file, or the name of a mapping shipped with ctdx (``ctdc-vp``)."""
+    if not isinstance(given, Path):
+        return given
+    if not given.exists() and given.suffix == "" and shipped_mapping(given.name).exists():
+        return load_mapping(shipped_mapping(given.name))
+    return load_mapping(given)
+
+
 def default_quarantine_path(path: Path, data_dir: Path) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return data_dir / "quarantine" / f"{path.stem}-{stamp}.quarantine.csv"
@@ -95,7 +104,7 @@ class FileReading:
         for output in (options.quarantine, options.report_json):
             if output is not None and output.exists() and output.resolve() == path.resolve():
                 raise ValidationError("the quarantine and report files must not be the file being imported")
-        mapping = load_mapping(options.mapping) if isinstance(options.mapping, Path) else options.mapping
+        mapping = _mapping(options.mapping)
         container, declared = _resolve_format(path, options.format)
         delimiter = options.delimiter
         if delimiter is not None and len(delimiter) != 1:
