@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Column, LargeBinary, MetaData, String, Table, Uuid, insert, select
 from typer.testing import CliRunner
 
 from ctdx.cli.main import app
@@ -18,6 +19,13 @@ from ctdx.store.tables import Case, Person
 from tests.store.records import family_name, given_name, identity_number, record, records
 
 runner = CliRunner()
+EXTRA_NOTE = Table(
+    "extra_note",
+    MetaData(),
+    Column("id", Uuid, primary_key=True),
+    Column("sealed", LargeBinary),
+    Column("key_id", String(40)),
+)
 
 
 def _populate(store: Store) -> Actor:
@@ -92,3 +100,27 @@ def test_a_key_file_left_with_both_keys_still_opens_the_database(store: Store, s
         assert reopened.cipher.active.key_id == both.active
         with reopened.cases(reader) as cases:
             assert cases.read_identifying(cases.find_person_by_identity(identity_number(3))[0].id) == record(3)
+
+
+def test_sealed_values_of_tables_added_by_other_packages_are_re_encrypted_too(store: Store, settings: Settings) -> None:
+    with store.engine.begin() as connection:
+        EXTRA_NOTE.create(connection)
+    try:
+        note = uuid.uuid4()
+        with store.transaction() as session:
+            session.execute(
+                insert(EXTRA_NOTE).values(
+                    id=note,
+                    sealed=store.cipher.seal({"text": "a note"}, "extra_note", note, "sealed"),
+                    key_id=store.cipher.active.key_id,
+                )
+            )
+        store.close()
+        outcome = rotate_keys(settings)
+        with open_store(settings) as rotated, rotated.transaction() as session:
+            row = session.execute(select(EXTRA_NOTE)).one()
+            assert row.key_id == outcome.new_key_id
+            assert rotated.cipher.open(row.sealed, row.key_id, "extra_note", note, "sealed") == {"text": "a note"}
+    finally:
+        with store.engine.begin() as connection:
+            EXTRA_NOTE.drop(connection)
