@@ -17,9 +17,9 @@ from typing import Any
 from ctdx.analytics import Breakdown, Flows
 from ctdx.portal.i18n import Translator
 
-BAR_WIDTH = 300
+BAR_WIDTH = 270
 BAR_HEIGHT = 22
-LABEL_WIDTH = 170
+LABEL_WIDTH = 215
 PALETTE = ("#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b")
 NO_DATA = "#d9d9d9"
 
