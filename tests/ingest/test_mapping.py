@@ -179,3 +179,26 @@ def test_a_shipped_mapping_is_named_by_its_name(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import", str(path), "--org", "O", "--mapping", "ctdc-vp", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "1 valid" in result.output and "csv/mapped" in result.output
+
+
+def test_a_ctdc_file_other_than_the_victim_perpetrator_one_needs_a_mapping(tmp_path: Path) -> None:
+    columns = ["yearOfRegistration", "Datasource", "gender", "ageBroad", "majorityStatus", "isForcedLabour"]
+    path = write_csv(tmp_path / "kanon.csv", [columns, ["2016", "Case Management", "Female", "18--20", "Adult", "-99"]])
+    with pytest.raises(InputFileError, match="CTDC-format file: give a mapping"):
+        dry(path)
+    mapping = tmp_path / "kanon.yaml"
+    mapping.write_text(
+        "source: {system: ctdc-kanon-2021}\nmissing: ['', '-99']\ncolumns:\n"
+        "  gender: {field: prs_Gender, values: {Female: Feminine, Male: Masculine}}\n"
+        "  majorityStatus: ext_MajorityStatus\n"
+        "  Datasource: {field: ext_DataSourceType, values: {Case Management: CaseManagement}}\n"
+        "flags:\n  isForcedLabour: {field: vic_TypeOfExploitation, value: ForcedLabour}\n"
+        "ignore: [yearOfRegistration, ageBroad]\n",
+        encoding="utf-8",
+    )
+    [record] = _records(path, mapping)
+    assert record.values == {
+        "prs_Gender": "Feminine",
+        "ext_MajorityStatus": "Adult",
+        "ext_DataSourceType": "CaseManagement",
+    }  # -99 is missing: no exploitation type at all, not "no forced labour"
