@@ -24,15 +24,18 @@ from ctdx import casework
 from ctdx.accounts.principal import Principal
 from ctdx.accounts.tables import AccountProfile
 from ctdx.casework import CaseView, CaseworkContext, ReferralState, ReferralView, TaskView
+from ctdx.casework.access import add_note, find_case
 from ctdx.casework.consent import Purpose
-from ctdx.errors import NotFoundError, ValidationError
+from ctdx.errors import NotFoundError, PermissionDenied, ValidationError
 from ctdx.model import FieldValue
+from ctdx.screening import TraffickingStatusDecision
 from ctdx.screening.result import ScreeningResult
 from ctdx.standard import load_standard
-from ctdx.store import Store
+from ctdx.store import Store, audit
 from ctdx.store.repositories import CaseRepository
-from ctdx.store.tables import AuditEventRow, Case, Organisation, Referral, User
+from ctdx.store.tables import AuditEventRow, Case, Organisation, Referral, User, VictimContext
 from ctdx.store.tables import ScreeningResult as ScreeningRow
+from ctdx.store.values import split
 
 MAX_PAGE = 100
 
@@ -277,6 +280,45 @@ class Workspace:
         self.principal.require("cases.write")
         case = self._case(case_id)
         return casework.refer(self.ctx, case.id, to_organisation, service=service, reason=reason)
+
+    def assign(self, case_id: uuid.UUID, username: str) -> CaseView:
+        """Give the case to ``username`` (a user of the organisation); a case worker cannot give cases away."""
+        self.principal.require("cases.write")
+        if self.principal.role.scope == "own":
+            raise PermissionDenied(f"role {self.principal.role.name!r} may not assign cases")
+        return casework.assign_case(self.ctx, self._case(case_id).id, username)
+
+    def add_plan(self, case_id: uuid.UUID, plan_type: str, planned_end: dt.date | None = None) -> casework.PlanView:
+        self.principal.require("cases.write")
+        return casework.add_plan(self.ctx, self._case(case_id).id, plan_type, planned_end=planned_end)
+
+    def decide_trafficking_status(self, case_id: uuid.UUID, decision: TraffickingStatusDecision) -> None:
+        """Record the owning organisation's trafficking-status decision (``vic_TraffickingStatus``, the deciding
+        organisation type and the definition applied, in clear; the basis sealed as a note), audited."""
+        self.principal.require("cases.write")
+        case = find_case(self.ctx, self._case(case_id).id)
+        victim = self.session.scalars(select(VictimContext).where(VictimContext.case_id == case.id)).one_or_none()
+        if victim is None:
+            victim = VictimContext(id=uuid.uuid4(), case_id=case.id, values={})
+            self.session.add(victim)
+        values: dict[str, FieldValue] = {
+            "vic_TraffickingStatus": decision.status.value,
+            "vic_TraffickingStatusDecisionMakingOrg": decision.deciding_org_type.value,
+            "ext_DefinitionApplied": decision.definition.value,
+        }
+        clear = split(values, f"case {case.reference}").clear
+        victim.values = {**victim.values, **clear}
+        victim.trafficking_status = decision.status.value
+        note = add_note(self.ctx, case.id, "trafficking_status", None, decision.basis)
+        self.ctx.audit(
+            audit.UpdateEvent(
+                actor=self.principal.actor,
+                entity="case_file",
+                entity_id=str(case.id),
+                fields=tuple(values),
+                detail={"decided_on": decision.decided_on.isoformat(), "note_id": str(note)},
+            )
+        )
 
     def decide_referral(self, referral_id: uuid.UUID, *, accept: bool, reason: str | None = None) -> ReferralView:
         self.principal.require("referrals.decide")

@@ -11,6 +11,7 @@ from ctdx.accounts import workspace
 from ctdx.api import views
 from ctdx.api.deps import PrincipalDep, ServicesDep
 from ctdx.api.schemas import (
+    Assignment,
     CaseOut,
     CaseRowOut,
     ConsentOut,
@@ -18,12 +19,15 @@ from ctdx.api.schemas import (
     Meta,
     NewCase,
     NewConsent,
+    NewDecision,
+    NewPlan,
     NewReferral,
     NewScreening,
+    PlanOut,
     ReferralOut,
     ScreeningOut,
 )
-from ctdx.screening import Profile, ScreeningContext, load_bank, screen
+from ctdx.screening import Profile, ScreeningContext, TraffickingStatusDecision, load_bank, screen
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -91,3 +95,25 @@ def add_screening(
         stored = ws.store_screening(case_id, result)
         found = next(s for s in ws.screenings(case_id) if s.id == stored)
     return Envelope(data=views.screening_out(found))
+
+
+@router.post("/{case_id}/decision", summary="Record the trafficking-status decision (owning organisation)")
+def decide(case_id: uuid.UUID, body: NewDecision, services: ServicesDep, principal: PrincipalDep) -> Envelope[CaseOut]:
+    decision = TraffickingStatusDecision.model_validate(body.model_dump())
+    with workspace(services.store, principal) as ws:
+        ws.decide_trafficking_status(case_id, decision)
+        return Envelope(data=views.case_out(ws.case_page(case_id)))
+
+
+@router.post("/{case_id}/plans", status_code=201, summary="Add a support plan (HTCDS spl_Type)")
+def add_plan(case_id: uuid.UUID, body: NewPlan, services: ServicesDep, principal: PrincipalDep) -> Envelope[PlanOut]:
+    with workspace(services.store, principal) as ws:
+        plan = ws.add_plan(case_id, body.plan_type, body.planned_end)
+    return Envelope(data=PlanOut.model_validate(plan, from_attributes=True))
+
+
+@router.post("/{case_id}/assign", summary="Give the case to a user of the organisation (team and organisation scopes)")
+def assign(case_id: uuid.UUID, body: Assignment, services: ServicesDep, principal: PrincipalDep) -> Envelope[CaseOut]:
+    with workspace(services.store, principal) as ws:
+        ws.assign(case_id, body.username)
+        return Envelope(data=views.case_out(ws.case_page(case_id)))

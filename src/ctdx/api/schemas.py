@@ -239,3 +239,20 @@ class ImportOut(BaseModel):
 class StatsOut(BaseModel):
     total: int
     by_exploitation_type: dict[str, int]
+
+
+class NewDecision(Strict):
+    status: Literal["PossibleVictimOfTrafficking", "ActualVictimOfTrafficking", "NotAVictimOfTrafficking"]
+    deciding_org_type: Literal["Police", "NGO", "CourtOrProsecution", "NonPoliceGovernmentalOrganization", "Other"]
+    decided_on: dt.date
+    basis: str = Field(min_length=3, max_length=500)
+    definition: Literal["Palermo", "TVPA", "National"] = "Palermo"
+
+
+class NewPlan(Strict):
+    plan_type: str = Field(min_length=1, max_length=60)
+    planned_end: dt.date | None = None
+
+
+class Assignment(Strict):
+    username: str = Field(min_length=1, max_length=150)

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from ctdx.accounts import Drafts, workspace
 from ctdx.api.deps import ServicesDep
-from ctdx.store.tables import Organisation
+from ctdx.casework.services import support_plan_types
+from ctdx.screening import DecidingOrganisationType, LegalDefinition, TraffickingStatus, TraffickingStatusDecision
+from ctdx.store.tables import Organisation, User
 from ctdx.web.rendering import render
 from ctdx.web.session import FormSession, PageSession
 
@@ -53,6 +55,13 @@ def case_page(
             for o in ws.session.scalars(select(Organisation).order_by(Organisation.code))
             if o.id != principal.organisation_id
         ]
+        colleagues = list(
+            ws.session.scalars(
+                select(User.username)
+                .where(User.organisation_id == principal.organisation_id, User.active.is_(True))
+                .order_by(User.username)
+            )
+        )
     return render(
         request,
         "case.html",
@@ -61,6 +70,11 @@ def case_page(
         page=page,
         identifying=shown,
         organisations=organisations,
+        colleagues=colleagues,
+        plan_types=support_plan_types(),
+        statuses=list(TraffickingStatus),
+        deciders=list(DecidingOrganisationType),
+        definitions=list(LegalDefinition),
         today=dt.date.today().isoformat(),
     )
 
@@ -85,6 +99,47 @@ def refer(
 ) -> Response:
     with workspace(services.store, found[0]) as ws:
         ws.refer(case_id, to_organisation)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/decision")
+def decide(
+    case_id: uuid.UUID,
+    services: ServicesDep,
+    found: FormSession,
+    status: Annotated[TraffickingStatus, Form()],
+    deciding_org_type: Annotated[DecidingOrganisationType, Form()],
+    decided_on: Annotated[dt.date, Form()],
+    basis: Annotated[str, Form(min_length=3, max_length=500)],
+    definition: Annotated[LegalDefinition, Form()] = LegalDefinition.PALERMO,
+) -> Response:
+    decision = TraffickingStatusDecision(
+        status=status, deciding_org_type=deciding_org_type, decided_on=decided_on, basis=basis, definition=definition
+    )
+    with workspace(services.store, found[0]) as ws:
+        ws.decide_trafficking_status(case_id, decision)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/plans")
+def add_plan(
+    case_id: uuid.UUID,
+    services: ServicesDep,
+    found: FormSession,
+    plan_type: Annotated[str, Form(max_length=60)],
+    planned_end: Annotated[dt.date | None, Form()] = None,
+) -> Response:
+    with workspace(services.store, found[0]) as ws:
+        ws.add_plan(case_id, plan_type, planned_end)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(
+    case_id: uuid.UUID, services: ServicesDep, found: FormSession, username: Annotated[str, Form(max_length=150)]
+) -> Response:
+    with workspace(services.store, found[0]) as ws:
+        ws.assign(case_id, username)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
