@@ -11,7 +11,8 @@ organisation admin and an API token, starts ``ctdx serve`` in its own process on
 
 For each it reports requests per second and p50/p95/p99 latency in milliseconds, prints a table and saves
 ``bench/results/api_load.json``. Usage: ``.venv/bin/python bench/api_load.py [--cases 100000]
-[--requests 2000] [--concurrency 16]``.
+[--requests 2000] [--concurrency 16] [--data-dir DIR]``. Requests that fail or time out count as errors
+and are left out of the latencies.
 """
 
 from __future__ import annotations
@@ -62,13 +63,21 @@ def records(n: int) -> Iterator[CaseRecord]:
 
 
 def prepare(settings: Settings, cases: int) -> str:
-    """Fill the store; returns an API token of an organisation admin."""
+    """Fill the store (unless a previous run left it, with its token, in the data directory); returns an API
+    token of an organisation admin."""
+    saved = settings.data_dir / "bench-token"
+    if saved.exists():
+        return saved.read_text(encoding="utf-8").strip()
     with open_store(settings, create=True) as store:
         org = store.ensure_organisation(ORG, "Bench")
         started = time.perf_counter()
         store.import_cases(ORG, records(cases), actor=Actor.system("bench", org.id), label="bench")
         print(f"imported {cases:,} cases in {time.perf_counter() - started:.0f} s")
-        return _token(store, org.id)
+        token = _token(store, org.id)
+    fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token)
+    return token
 
 
 def _token(store: Store, org_id: uuid.UUID) -> str:
@@ -98,7 +107,7 @@ def wait_until_up(base: str, timeout: float = 60) -> None:
 
 
 async def drive(
-    base: str, token: str, operation: str, requests: int, concurrency: int, ids: list[str], total: int
+    base: str, token: str, operation: str, requests: int, concurrency: int, ids: list[str], total: int, timeout: float
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
@@ -116,22 +125,28 @@ async def drive(
             else:
                 request = client.build_request("GET", f"/api/v1/cases/{rng.choice(ids)}")
             began = time.perf_counter()
-            answer = await client.send(request)
-            latencies.append(time.perf_counter() - began)
+            try:
+                answer = await client.send(request)
+            except httpx.HTTPError:
+                errors += 1
+                continue
             if answer.status_code >= 300:
                 errors += 1
+            else:
+                latencies.append(time.perf_counter() - began)
 
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=timeout, limits=limits) as client:
         began = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-    cuts = statistics.quantiles([x * 1000 for x in latencies], n=100)
+    cuts = statistics.quantiles([x * 1000 for x in latencies], n=100) if len(latencies) > 1 else [0.0] * 99
     return {
-        "requests": len(latencies),
+        "requests": requests,
+        "ok": len(latencies),
         "errors": errors,
-        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "ok_per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(cuts[49], 1),
         "p95_ms": round(cuts[94], 1),
         "p99_ms": round(cuts[98], 1),
@@ -143,10 +158,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000, help="requests per operation")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--database", help="SQLAlchemy URL of an empty database (default: a temporary SQLite)")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds before a request counts as an error")
+    parser.add_argument("--database", help="SQLAlchemy URL of an empty database (default: a SQLite file)")
+    parser.add_argument("--data-dir", type=Path, help="keep the store here and reuse it next time (default: temporary)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ctdx-api-load-") as folder:
-        data = Path(folder)
+        data = args.data_dir or Path(folder)
+        data.mkdir(parents=True, exist_ok=True)
         url = args.database or sqlite_url(data / "ctdx.sqlite")
         settings = Settings(data_dir=data, database_url=url, key_file=data / "keys" / "ctdx.key")
         token = prepare(settings, args.cases)
@@ -163,12 +181,15 @@ def main() -> None:
             results = {}
             for operation in ("create", "list", "page"):
                 results[operation] = asyncio.run(
-                    drive(base, token, operation, args.requests, args.concurrency, ids, args.cases)
+                    drive(base, token, operation, args.requests, args.concurrency, ids, args.cases, args.timeout)
                 )
                 print(operation, results[operation])
         finally:
             server.terminate()
-            server.wait(30)
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
     report = {
         "cases": args.cases,
         "concurrency": args.concurrency,
