@@ -16,13 +16,19 @@ def test_demo_generates_imports_and_summarises_and_can_run_again(tmp_path: Path)
     assert first.exit_code == 0, first.output
     assert "300 cases in the store" in first.output
     assert "Cases by exploitation type" in first.output
+    assert "300 cases screened from their records" in " ".join(first.output.split())
+    assert "Referrals made with consent" in first.output
     assert str(data_dir / "keys" / "ctdx.key") in first.output.replace("\n", "")
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert "300 cases in the store" in second.output
     with sqlite3.connect(data_dir / "ctdx.sqlite") as db:
         organisations = db.execute("select count(*) from organisation").fetchone()[0]
+        screenings = db.execute("select count(*) from screening_result").fetchone()[0]
+        referrals = db.execute("select status, count(*) from referral group by status").fetchall()
     assert organisations >= 3
+    assert screenings == 300  # the second run screened nothing twice
+    assert referrals and all(status == "accepted" for status, _ in referrals)
 
 
 def test_demo_refuses_a_directory_holding_another_cohort(tmp_path: Path) -> None:

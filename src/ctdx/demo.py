@@ -2,18 +2,21 @@
 
 It generates a sample cohort for three organisations (``ctdx.sample``), imports each organisation's file
 through the same pipeline as ``ctdx import`` (validation report, quarantine, one transaction per file),
-and summarises the store: cases by organisation, by exploitation type and by country pair, and where the
-database and its key live. Running it again changes nothing: the cohort is deterministic per seed and
+summarises the store (cases by organisation, by exploitation type and by country pair, and where the
+database and its key live), then screens every case and makes the referrals its consent allows
+(``ctdx.demo_casework``). Running it again changes nothing: the cohort is deterministic per seed and
 imports are idempotent on source record ids.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctdx.demo_casework import CaseworkSummary, screen_and_refer, stored_casework
 from ctdx.errors import ConflictError
 from ctdx.ingest import ImportResult, import_file
 from ctdx.sample import generate_cohort, write_cohort
@@ -34,6 +37,7 @@ class DemoSummary:
     key_file: Path
     imports: dict[str, ImportResult] = field(default_factory=dict)
     counts: CaseCounts | None = None
+    casework: CaseworkSummary | None = None
 
 
 def prepare_cohort(directory: Path, cases: int, orgs: int, seed: int) -> Path:
@@ -54,9 +58,11 @@ def run_demo(
     cases: int = DEMO_CASES,
     orgs: int = DEMO_ORGANISATIONS,
     seed: int = DEMO_SEED,
+    today: dt.date | None = None,
     on_step: Callable[[str], None] = lambda _message: None,
 ) -> DemoSummary:
     """Generate, import and summarise; see the module docstring."""
+    today = today or dt.date.today()
     cohort_dir = prepare_cohort(settings.data_dir / "cohort", cases, orgs, seed)
     on_step(f"cohort of {cases:,} cases for {orgs} organisations in {cohort_dir}")
     organisations = json.loads((cohort_dir / "organisations.json").read_text(encoding="utf-8"))
@@ -68,5 +74,9 @@ def run_demo(
             result = import_file(path, org["code"], store, data_dir=settings.data_dir)
             summary.imports[org["code"]] = result
             on_step(f"imported {path.name}: {result.report.rows_valid:,} valid, {result.refused:,} refused")
-        summary.counts = store.case_counts([org["code"] for org in organisations])
+        codes = [org["code"] for org in organisations]
+        summary.counts = store.case_counts(codes)
+        on_step("screening every case from its record and referring, with consent, to the next organisation")
+        done = screen_and_refer(store, generate_cohort(cases, orgs, seed).records(), codes, today=today)
+        summary.casework = stored_casework(store, codes, done)
     return summary

@@ -60,6 +60,25 @@ def print_summary(summary: DemoSummary, top: int = 10) -> None:
             [(a or "unknown", b or "unknown", f"{n:,}") for (a, b), n in pairs],
         )
     )
+    work = summary.casework
+    if work is not None:
+        console.print(
+            _table(
+                f"Screening outcomes ({work.screened:,} cases screened from their records)",
+                ("continuum class", "cases"),
+                [(str(c), f"{n:,}") for c, n in work.outcomes.most_common()],
+            )
+        )
+        console.print(
+            _table(
+                f"Referrals made with consent ({work.accepted:,} accepted by the receiving organisation)",
+                ("service", "referrals"),
+                [(s, f"{n:,}") for s, n in work.referrals.most_common()],
+            )
+        )
+        console.print(
+            f"referrals refused by the consent gate in this run (no consent recorded): {work.refused_without_consent:,}"
+        )
     console.print(f"database: {summary.database_url}")
     console.print(f"encryption key: {summary.key_file} (kept outside the database; back it up, never share it)")
     console.print(f"cohort files and ground truth: {summary.cohort_dir}")
