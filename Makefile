@@ -26,6 +26,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
+	@bash scripts/ensure-chromium.sh >/dev/null
 	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
