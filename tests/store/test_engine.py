@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert, text
 
 from ctdx.errors import ConfigError, ConflictError
-from ctdx.settings import sqlite_url
-from ctdx.store import Store
+from ctdx.settings import Settings, sqlite_url
+from ctdx.store import Store, open_store
 from ctdx.store.engine import make_engine, parse_url, safe_url
 from ctdx.store.tables import Person
 
@@ -41,3 +41,15 @@ def test_urls_are_checked_and_passwords_never_shown() -> None:
         parse_url("mysql://u@db/ctdx")
     with pytest.raises(ConfigError, match="not a SQLAlchemy URL"):
         parse_url("just words")
+
+
+def test_reads_run_beside_a_writer_on_sqlite(store: Store, settings: Settings) -> None:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL readers never wait for writers; SQLite ones do unless they say they only read")
+    store.ensure_organisation(code="ngo-a", name="NGO A")
+    with open_store(settings) as other, other.transaction() as writing:
+        writing.execute(text("UPDATE organisation SET name = 'renamed'"))  # holds the write lock
+        assert store.organisation("ngo-a").name == "NGO A"  # a read-only transaction does not wait
+        assert store.case_counts().total == 0
+        assert store.verify_audit().ok
+    assert store.organisation("ngo-a").name == "renamed"

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from ctdx.store.actor import INSTALLATION, Actor
+from ctdx.store.engine import READ_ONLY_OPTION
 from ctdx.store.tables import AuditEventRow, AuditHead
 
 GENESIS_HASH = "0" * 64
@@ -163,7 +164,7 @@ def _rows(session: Session) -> Iterator[AuditEventRow]:
 
 def verify_audit(engine: Engine) -> AuditReport:
     """Walk the chain from the first event and report the first changed, removed or reordered event."""
-    with Session(engine) as session:
+    with Session(engine.execution_options(**{READ_ONLY_OPTION: True})) as session:
         previous_hash, previous_seq, count = GENESIS_HASH, 0, 0
         for row in _rows(session):
             count += 1

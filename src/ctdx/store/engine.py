@@ -3,8 +3,8 @@
 SQLite: write-ahead logging (readers do not block the writer), foreign keys ON (off by default in
 SQLite), a busy timeout, and ``BEGIN IMMEDIATE`` for every transaction so that two writers queue on the
 lock instead of failing halfway (the pysqlite recipe from the SQLAlchemy documentation, "Serializable
-isolation / Savepoints / Transactional DDL"). PostgreSQL: ``postgresql://`` URLs use the psycopg 3
-driver, installed with the ``postgres`` extra.
+isolation / Savepoints / Transactional DDL"); transactions marked read-only begin DEFERRED and run
+beside a writer. PostgreSQL: ``postgresql://`` URLs use the psycopg 3 driver (the ``postgres`` extra).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from ctdx.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "ctdx_read_only"  # execution option: this transaction only reads
 SQLITE_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
@@ -84,4 +85,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Reads that never write (summaries, audit verification) begin DEFERRED so that they run beside a
+    # long import instead of queuing behind it; everything else takes the write lock up front.
+    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")

@@ -30,7 +30,7 @@ from ctdx.standard import is_country_code, load_standard
 from ctdx.store import audit, schema
 from ctdx.store.actor import Actor
 from ctdx.store.crypto import FieldCipher
-from ctdx.store.engine import database_exists, make_engine, parse_url, safe_url
+from ctdx.store.engine import READ_ONLY_OPTION, database_exists, make_engine, parse_url, safe_url
 from ctdx.store.importer import CHUNK_SIZE, CaseImport, ImportOutcome
 from ctdx.store.keyring import Keyring, init_keyring, load_keyring
 from ctdx.store.repositories import CaseRepository
@@ -74,6 +74,7 @@ class Store:
         self.cipher = cipher
         self.url = url
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
 
     def __enter__(self) -> Store:
         return self
@@ -89,13 +90,15 @@ class Store:
         return safe_url(self.url)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed at the end, rolled back on any exception or Ctrl-C.
+
+        ``read_only=True`` promises that the block only reads; on SQLite it then runs beside a writer.
 
         A constraint violation becomes ``ConflictError`` and a database that cannot be used ``StoreError``;
         their messages name the constraint or the failure, never the SQL parameters (which hold values).
         """
-        session = self._sessions()
+        session = (self._read_sessions if read_only else self._sessions)()
         try:
             with session.begin():
                 yield session
@@ -144,7 +147,7 @@ class Store:
             return OrganisationRef(found.id, found.code, found.name, found.org_type, found.country)
 
     def organisation(self, code: str) -> OrganisationRef:
-        with self.transaction() as session:
+        with self.transaction(read_only=True) as session:
             found = session.scalars(select(Organisation).where(Organisation.code == code)).one_or_none()
             if found is None:
                 raise NotFoundError(f"no organisation {code!r}", organisation=code)
@@ -173,7 +176,7 @@ class Store:
     def case_counts(self, organisation_codes: Iterable[str] | None = None) -> CaseCounts:
         """Counts for a summary across organisations (no identifying values are read)."""
         codes = None if organisation_codes is None else list(organisation_codes)
-        with self.transaction() as session:
+        with self.transaction(read_only=True) as session:
             scope = select(Organisation.id)
             if codes is not None:
                 scope = scope.where(Organisation.code.in_(codes))
