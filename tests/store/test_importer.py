@@ -137,7 +137,8 @@ def test_an_actor_of_another_organisation_cannot_import(store: Store) -> None:
 def _plaintexts(n: int) -> list[str]:
     out = []
     for i in range(n):
-        out += [family_name(i), given_name(i), birth_date(i).isoformat(), identity_number(i)]
+        out += [family_name(i), given_name(i), birth_date(i).isoformat(), identity_number(i), f"+44770090{i:04d}"]
+    out += ["Met at the bus station", "Worked in a car wash", "the uncle", "See a doctor"]  # free text
     return out
 
 
