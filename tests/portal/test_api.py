@@ -28,6 +28,8 @@ def every_row(client, start: str) -> list[dict]:
 def test_the_release_list_and_the_release_describe_tables_and_their_protection(client, built) -> None:
     listing = get_json(client, "/api/")
     assert listing["ok"] is True and [r["slug"] for r in listing["releases"]] == [built.slug]
+    assert listing["api_version"] == "1.0"
+    assert "removed, renamed or changes meaning" in listing["stability"]
     detail = get_json(client, f"/api/{built.slug}")
     tables = {t["name"]: t for t in detail["tables"]}
     assert {"microdata", "synthetic", FLOWS} <= set(tables)

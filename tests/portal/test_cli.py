@@ -46,5 +46,6 @@ def test_export_and_serve_refuse_what_is_not_a_release(tmp_path) -> None:
     assert result.exit_code == 11 and "datapackage.json" in result.output
     result = runner.invoke(app, ["portal", "export-static", str(tmp_path)])
     assert result.exit_code == 9 and "output directory" in result.output
-    result = runner.invoke(app, ["portal", "serve", str(tmp_path)])
-    assert result.exit_code == 11 and "datapackage.json" in result.output
+    for command in (["portal", "serve", str(tmp_path)], ["portal", str(tmp_path)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 11 and "datapackage.json" in result.output

@@ -97,3 +97,17 @@ def test_the_release_page_and_its_downloads(client, built) -> None:
 def test_bad_page_requests_get_the_error_shape(client, built, path, status) -> None:
     body = get_json(client, path.format(slug=built.slug), status)
     assert body["ok"] is False and body["status"] == status
+
+
+def test_pages_are_built_for_assistive_technology(client, built) -> None:
+    for lang in LANGUAGES:
+        page = client.get(f"/{lang}/{built.slug}/?gender=Woman").text
+        assert page.count("<h1") == 1 and 'class="skip" href="#main"' in page and '<main id="main">' in page
+        ids = set(re.findall(r' id="([^"]+)"', page))
+        labelled = re.findall(r'<svg[^>]*role="img" aria-labelledby="([^"]+)"', page)
+        assert len(labelled) == len(re.findall(r"<svg", page)) and set(labelled) <= ids
+        for select in re.findall(r'<select id="([^"]+)"', page):
+            assert f'<label for="{select}">' in page
+        # every chart's numbers are also in a table with header cells
+        assert page.count('<details class="data-table">') == len(CHARTS)
+        assert 'aria-current="true"' in page.split('class="languages"')[1].split("</nav>")[0]

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from ctdx.cli.console import cli_errors, console
 
+
+class _ServeByDefault(TyperGroup):
+    """``ctdx portal RELEASE_DIR`` means ``ctdx portal serve RELEASE_DIR`` (the form issue 7 names)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "serve", self.commands["serve"], args
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        formatter.write_usage(
+            ctx.command_path, "[RELEASE_DIR ... | serve RELEASE_DIR ... | export-static RELEASE_DIR ... OUT]"
+        )
+
+
 app = typer.Typer(
+    cls=_ServeByDefault,
     help="The public portal: dashboard, release pages and JSON API over published releases.",
     no_args_is_help=True,
 )

@@ -19,11 +19,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from ctdx.analytics import DIMENSIONS, TableQuery, breakdown, flows, headline, parse_filter, query_table
 from ctdx.analytics.breakdowns import protection
@@ -35,8 +36,28 @@ from ctdx.errors import NotFoundError, ValidationError
 from ctdx.portal.responses import cached, envelope
 
 API_VERSION = "1.0"
+STABILITY = (
+    "Within major version 1 no route, parameter or answer field is removed, renamed or changes meaning; "
+    "fields and routes may be added (ignore unknown fields). Breaking changes come as a new major version "
+    "served beside this one for at least twelve months."
+)
 ROW_PARAMETERS = frozenset({"_size", "_next", "_sort", "_sort_desc", "_facet", "_col", "_shape"})
-router = APIRouter(prefix="/api")
+
+
+class ApiError(BaseModel):
+    """The one error shape."""
+
+    ok: Literal[False]
+    status: int
+    code: str
+    error: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ApiError, "description": "A parameter is not understood (the error says which)."},
+    404: {"model": ApiError, "description": "No such release, table, chart or format."},
+}
+router = APIRouter(prefix="/api", responses=ERRORS)
 
 
 def data_of(request: Request) -> ReleaseData:
@@ -80,7 +101,12 @@ def release_summary(release: Release, base: str = "/api") -> dict[str, Any]:
 def releases(request: Request) -> Response:
     data = data_of(request)
     return envelope(
-        request, {"api_version": API_VERSION, "releases": [release_summary(r) for r in data.releases.values()]}
+        request,
+        {
+            "api_version": API_VERSION,
+            "stability": STABILITY,
+            "releases": [release_summary(r) for r in data.releases.values()],
+        },
     )
 
 
