@@ -96,7 +96,7 @@ def test_screen_in_french_register_refer_accept_and_hide_from_a_third_organisati
 
         page.get_by_role("link", name="New case with a screening").click()
         page.get_by_label("Instrument").select_option("triage")
-        page.get_by_label("Language").select_option("fr")
+        page.locator("#language").select_option("fr")
         page.get_by_role("button", name="Start").click()
         first = True
         while page.locator("p.question").count():

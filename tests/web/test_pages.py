@@ -47,12 +47,14 @@ def test_a_screening_stops_resumes_and_ends_with_its_explanation(client: TestCli
 
 
 def test_a_case_worker_sees_the_case_list_in_its_language(client: TestClient, world: World) -> None:
-    sign_in(client, "b-caseworker")
-    csrf = csrf_of(client.get("/").text)
-    assert csrf
+    csrf = sign_in(client, "b-caseworker")
     english = client.get("/").text
     assert "My cases" in english and str(world.cases["other"]) in english
     assert str(world.cases["own"]) not in english
+    spanish = client.post("/language", data={"language": "es", "csrf_token": csrf}).text
+    assert "Mis casos" in spanish and '<html lang="es">' in spanish
+    sign_in(client, "b-caseworker")
+    assert "Mis casos" in client.get("/").text
 
 
 def test_the_referrals_inbox_accepts_and_rejects(client: TestClient, world: World) -> None:

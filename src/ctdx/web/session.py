@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ctdx.accounts import Principal, authenticate, end_session, open_session, session_principal
+from ctdx.accounts import Principal, authenticate, end_session, open_session, session_principal, set_language
 from ctdx.accounts.sessions import ABSOLUTE_TIMEOUT, LoginFailed
 from ctdx.api.deps import SESSION_COOKIE, ServicesDep
 from ctdx.api.errors import CsrfRefused
@@ -108,3 +108,13 @@ def logout(request: Request, services: ServicesDep, found: FormSession) -> Respo
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.post("/language")
+def choose_language(
+    services: ServicesDep, found: FormSession, language: Annotated[str, Form(max_length=5)]
+) -> Response:
+    """The signed-in user's interface language, kept with the account."""
+    with services.store.transaction() as session:
+        set_language(session, found[0], language)
+    return RedirectResponse("/", status_code=303)
