@@ -75,6 +75,10 @@ FILTER_COLUMNS = ("yearOfRegistration", "gender", "ageBroad", "citizenship", "Co
 PRODUCT_ORDER = {SYNTHETIC: 0, K_ANONYMOUS: 1}
 
 
+class NoTable(ValidationError):
+    """No published table of the release holds every column a question needs."""
+
+
 @dataclass(frozen=True)
 class Bar:
     """One value of a breakdown: its count (``None`` when withheld), error bound and share of the denominator."""
@@ -142,7 +146,7 @@ def choose_table(release: Release, columns: tuple[str, ...]) -> ReleaseTable:
     micro = [t for t in release.tables if t.product != AGGREGATE and needed <= set(t.columns)]
     if micro:
         return min(micro, key=lambda t: PRODUCT_ORDER[t.product])
-    raise ValidationError(f"no table of release {release.slug} holds {', '.join(sorted(needed))}")
+    raise NoTable(f"no table of release {release.slug} holds {', '.join(sorted(needed))}")
 
 
 def check_filters(filters: Mapping[str, str]) -> dict[str, str]:

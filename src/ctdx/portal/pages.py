@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from ctdx.analytics import DIMENSIONS, FILTER_COLUMNS, LEVELS, ReleaseData, breakdown, flows, headline
-from ctdx.analytics.breakdowns import check_filters
+from ctdx.analytics.breakdowns import NoTable, check_filters
 from ctdx.analytics.release import AGGREGATE, Release
 from ctdx.errors import NotFoundError, ValidationError
 from ctdx.portal import charts
@@ -65,9 +65,7 @@ def _query(filters: Mapping[str, str], **extra: str) -> str:
 def _chart_block(key: str, kind: str, build: Any, t: Translator, csv_url: str) -> dict[str, Any]:
     try:
         result = build()
-    except ValidationError as exc:
-        if "no table" not in exc.message:
-            raise
+    except NoTable:
         return {"key": key, "kind": kind, "available": False, "title": t(f"c_{key}")}
     block: dict[str, Any] = {
         "key": key,
