@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -40,7 +41,9 @@ class Run:
     file_format: str
     rows: int
     seconds: float
+    cpu_seconds: float
     rows_per_second: float
+    rows_per_cpu_second: float
     peak_rss_mib: float
     exit_code: int
 
@@ -56,19 +59,24 @@ def ensure_anchor() -> None:
 WRAPPER = (
     "import resource, subprocess, sys; "
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime, code)"
 )
 
 
-def measure(command: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak resident memory (MiB) and exit code of one command, in its own process."""
+def measure(command: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak resident memory (MiB) and exit code of one command, in its own process.
+
+    CPU seconds (user + system) are reported beside wall seconds because a shared machine's load stretches
+    wall time but not the work done.
+    """
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", WRAPPER, *command], capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
-    peak_kib, code = done.stdout.split()
+    peak_kib, cpu, code = done.stdout.split()
     if int(code) not in (0, 1):
         print(f"  ! {command[0]} exited {code}: {done.stderr.strip()[-300:]}", file=sys.stderr)
-    return seconds, int(peak_kib) / 1024, int(code)
+    return seconds, float(cpu), int(peak_kib) / 1024, int(code)
 
 
 def to_xlsx(csv_path: Path, xlsx_path: Path) -> None:
@@ -135,14 +143,24 @@ def main() -> int:
                     ("frictionless", "validate"): [str(FRICTIONLESS), "validate", str(path)],
                 }
                 for (system, mode), command in commands.items():
-                    seconds, peak, code = measure(command)
+                    seconds, cpu, peak, code = measure(command)
                     run = Run(
-                        system, mode, file_format, rows, round(seconds, 2), round(rows / seconds), round(peak, 1), code
+                        system,
+                        mode,
+                        file_format,
+                        rows,
+                        round(seconds, 2),
+                        round(cpu, 2),
+                        round(rows / seconds),
+                        round(rows / cpu) if cpu else 0,
+                        round(peak, 1),
+                        code,
                     )
                     runs.append(run)
                     print(
                         f"{system:12} {mode:9} {file_format:5} {rows:>9,} rows {seconds:8.1f} s "
-                        f"{rows / seconds:>10,.0f} rows/s {peak:8.1f} MiB (exit {code})",
+                        f"{rows / seconds:>10,.0f} rows/s {cpu:8.1f} s CPU {run.rows_per_cpu_second:>9,} rows/CPU-s "
+                        f"{peak:8.1f} MiB (exit {code})",
                         flush=True,
                     )
                 db.unlink(missing_ok=True)
@@ -152,7 +170,8 @@ def main() -> int:
         json.dumps(
             {
                 "date": time.strftime("%Y-%m-%d"),
-                "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}",
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
+                "load_average_at_end": os.getloadavg(),
                 "command": "python bench/import.py " + " ".join(sys.argv[1:]),
                 "runs": [asdict(r) for r in runs],
             },
