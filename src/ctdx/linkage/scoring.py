@@ -206,14 +206,15 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     linker = Linker(db.register(table, table_name=f"{table}_input"), settings, log_level=config.log_level)
     trained = records >= config.min_records_to_train
     if trained:
-        # u from random pairs; m by EM in two passes blocked on different fields, as Splink advises, on
-        # single keys (EM cannot explode key lists). λ comes from the EM passes: a deterministic rule on
-        # LSH bands would need a recall we cannot know.
+        # λ from a deterministic rule (both training keys equal) and that rule's recall; u from random
+        # pairs; m by EM in two passes blocked on different fields, as Splink advises, on single keys
+        # (EM cannot explode key lists).
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("train_names", "train_birth")], recall=training_recall(config.mode)
+        )
         linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
         for rule in ("train_birth", "train_names"):
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(rule), populate_probability_two_random_records_match_from_trained_values=True
-            )
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(rule))
         prior = float(linker._settings_obj._probability_two_random_records_match)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold, warning_mode="never")
     rows = connection.execute(
@@ -227,6 +228,23 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     )
     predictions.drop_table_from_database_and_remove_from_cache()
     return Scoring(pairs=pairs, trained=trained, prior=prior)
+
+
+def training_recall(mode: Mode) -> float:
+    """The share of true pairs whose two training keys are both equal.
+
+    In privacy mode a key is a band of ``rows`` sampled bits, equal for two encodings of the same value
+    only if no flipped bit falls in it: (1 - 2f(1-f)) ** rows per field, for two fields; an upper bound, as
+    corrupted duplicates agree less. In plaintext mode the keys are exact tokens; 0.7 is Splink's usual
+    assumption for such rules.
+    """
+    if mode == "plaintext":
+        return 0.7
+    from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG
+    from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG
+
+    f = DEFAULT_ENCODING_CONFIG.flip_probability
+    return float((1 - 2 * f * (1 - f)) ** (2 * DEFAULT_LSH_CONFIG.rows))
 
 
 def _gamma_of(levels: Sequence[Level], label: str) -> int:
