@@ -116,7 +116,7 @@ def where_clause(table: ReleaseTable, filters: Sequence[Filter]) -> tuple[str, l
         if item.op in NO_VALUE:
             parts.append(OPERATORS[item.op].format(c=column))
         elif item.op in ("in", "notin"):
-            values = [v for v in item.value.split(",")]
+            values = item.value.split(",")
             parts.append(OPERATORS[item.op].format(c=column, marks=", ".join("?" * len(values))))
             params.extend(_value(table, item.column, v) for v in values)
         else:
