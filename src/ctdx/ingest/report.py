@@ -51,7 +51,6 @@ CODES: dict[str, str] = {
     "no_values": "a row with no value for any standard field",
     "missing_source_id": "the source id column is empty on this row",
     "duplicate_source_id": "a source id already used by an earlier row of this file",
-    "invalid_record": "the record does not fit the record model",
     "invalid_json": "a JSON Lines row that is not a JSON object of the expected shape",
     "unknown_column": "a column that is not a standard field and is not mapped: its values are not imported",
     "unnamed_column": "a column without a header that holds values: its values are not imported",

@@ -22,8 +22,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import pydantic
-
 from ctdx.ingest.formats import Plan, blank_cells
 from ctdx.ingest.mapping import ColumnRule, FlagRule
 from ctdx.ingest.report import Issue
@@ -134,18 +132,15 @@ def finish(
         for (part, _), part_values in sorted(parts.values.items(), key=lambda kv: kv[0]):
             if part != "values" and part_values:
                 groups[part].append(part_values)
-    try:
-        return CaseRecord(
-            source=source,
-            values=case_values,
-            events=tuple(groups["events"]),
-            perpetrators=tuple(groups["perpetrators"]),
-            support_plans=tuple(groups["support_plans"]),
-        )
-    except pydantic.ValidationError as exc:
-        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-        issues.append(Issue("invalid_record", "error", f"the record does not fit the model ({where})", row))
-        return None
+    # Every value came out of ``ValueReader``, which only yields ``FieldValue`` types, and the source was
+    # validated when it was made: validating the record again would only repeat those checks per row.
+    return CaseRecord.model_construct(
+        source=source,
+        values=case_values,
+        events=tuple(groups["events"]),
+        perpetrators=tuple(groups["perpetrators"]),
+        support_plans=tuple(groups["support_plans"]),
+    )
 
 
 def _cross_checks(parts: _Parts, values: dict[str, FieldValue], row: int) -> list[Issue]:

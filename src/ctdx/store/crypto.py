@@ -36,6 +36,8 @@ from ctdx.store.keyring import Keyring
 BLOB_VERSION = b"\x01"
 NONCE_BYTES = 12
 _CHECK_TEXT = b"ctdx key check value v1"
+_NOT_NAME = re.compile(r"[^0-9a-z]+")
+_NOT_IDENTITY = re.compile(r"[^0-9A-Z]")
 _JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # built once: imports seal millions
 
 
@@ -73,14 +75,17 @@ class KeyMaterial:
 
 def normalise_name(text: str) -> str:
     """Lowercase ASCII letters and digits, single spaces: ``"  Nguyễn  Thị "`` -> ``"nguyen thi"``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", ascii_text).split())
+    if text.isascii():  # NFKD leaves ASCII as it is and there is no combining mark to drop
+        ascii_text = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(_NOT_NAME.sub(" ", ascii_text).split())
 
 
 def normalise_identity_number(text: str) -> str:
     """Uppercase letters and digits only: ``"ab-12 345"`` -> ``"AB12345"``."""
-    return re.sub(r"[^0-9A-Z]", "", unicodedata.normalize("NFKC", text).upper())
+    return _NOT_IDENTITY.sub("", unicodedata.normalize("NFKC", text).upper())
 
 
 class FieldCipher:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from ctdx.errors import ValidationError
 from ctdx.model import CaseRecord, FieldValue, SourceRef
@@ -71,15 +72,50 @@ def from_json(name: str, raw: Any) -> FieldValue:
     raise ValidationError(f"stored value of {name} has an unexpected type {type(raw).__name__}", field=name)
 
 
+# Values whose JSON form is the value itself (``bool`` is not here: it goes through ``to_json`` unchanged).
+_PLAIN = frozenset({str, int, float})
+PERSON, VICTIM, CASE = 0, 1, 2
+
+
+@cache
+def _placements() -> dict[str, tuple[Field, str, int, bool]]:
+    """Per field name or alias: the field, its name, the part it is stored in and whether it is sealed.
+
+    Worked out once, so that splitting a record costs one dictionary look-up per value.
+    """
+    return {
+        name: (
+            f,
+            f.name,
+            PERSON if f.entity in PERSON_ENTITIES else VICTIM if f.entity in VICTIM_ENTITIES else CASE,
+            f.identifying,
+        )
+        for name, f in _fields_by_name().items()
+    }
+
+
+def _split_into(
+    values: dict[str, FieldValue], where: str, outputs: Sequence[tuple[dict[str, JsonValue], dict[str, JsonValue]]]
+) -> None:
+    """Each of ``values`` as JSON, into the (clear, sealed) pair of its part (always the first when only one)."""
+    placements = _placements()
+    single = len(outputs) == 1
+    for name, value in values.items():
+        placed = placements.get(name)
+        if placed is None:
+            field_of(name, where)  # raises the clear "not a field of the standard" error
+            continue
+        f, canonical, part, identifying = placed
+        converted = cast(JsonValue, value) if value.__class__ in _PLAIN else to_json(f, value, where)
+        clear, sealed = outputs[0 if single else part]
+        (sealed if identifying else clear)[canonical] = converted
+
+
 def split(values: dict[str, FieldValue], where: str) -> SplitValues:
     """``values`` as JSON, identifying ones apart; unknown field names are refused (nothing is dropped)."""
     clear: dict[str, JsonValue] = {}
     sealed: dict[str, JsonValue] = {}
-    fields = _fields_by_name()
-    for name, value in values.items():
-        field = fields.get(name) or field_of(name, where)
-        converted = value if isinstance(value, str | int | float) else to_json(field, value, where)
-        (sealed if field.identifying else clear)[field.name] = converted
+    _split_into(values, where, ((clear, sealed),))
     return SplitValues(clear, sealed)
 
 
@@ -117,17 +153,13 @@ class RecordParts:
 
 def split_record(record: CaseRecord) -> RecordParts:
     where = f"record {record.source.record_id}"
-    person: dict[str, FieldValue] = {}
-    victim: dict[str, FieldValue] = {}
-    case: dict[str, FieldValue] = {}
-    for name, value in record.values.items():
-        entity = field_of(name, where).entity
-        target = person if entity in PERSON_ENTITIES else victim if entity in VICTIM_ENTITIES else case
-        target[name] = value
+    outputs: tuple[tuple[dict[str, JsonValue], dict[str, JsonValue]], ...] = (({}, {}), ({}, {}), ({}, {}))
+    _split_into(record.values, where, outputs)
+    person, victim, case = (SplitValues(clear, sealed) for clear, sealed in outputs)
     return RecordParts(
-        person=split(person, where),
-        victim=split(victim, where),
-        case=split(case, where),
+        person=person,
+        victim=victim,
+        case=case,
         events=tuple(split(e, f"{where}, event {i + 1}") for i, e in enumerate(record.events)),
         perpetrators=tuple(split(p, f"{where}, perpetrator {i + 1}") for i, p in enumerate(record.perpetrators)),
         support_plans=tuple(split(s, f"{where}, support plan {i + 1}") for i, s in enumerate(record.support_plans)),
