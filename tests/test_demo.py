@@ -18,10 +18,15 @@ def test_demo_generates_imports_and_summarises_and_can_run_again(tmp_path: Path)
     assert "Cases by exploitation type" in first.output
     assert "300 cases screened from their records" in " ".join(first.output.split())
     assert "Referrals made with consent" in first.output
+    assert "open-data release built" in first.output and "verified" in first.output
     assert str(data_dir / "keys" / "ctdx.key") in first.output.replace("\n", "")
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert "300 cases in the store" in second.output
+    assert "open-data release already built" in second.output
+    release = data_dir / "release" / "ctdx-demo-1.0.0"
+    assert (release / "datapackage.json").exists()
+    assert not (data_dir / "release" / "publication.csv").exists()
     with sqlite3.connect(data_dir / "ctdx.sqlite") as db:
         organisations = db.execute("select count(*) from organisation").fetchone()[0]
         screenings = db.execute("select count(*) from screening_result").fetchone()[0]

@@ -4,8 +4,9 @@ It generates a sample cohort for three organisations (``ctdx.sample``), imports 
 through the same pipeline as ``ctdx import`` (validation report, quarantine, one transaction per file),
 summarises the store (cases by organisation, by exploitation type and by country pair, and where the
 database and its key live), then screens every case and makes the referrals its consent allows
-(``ctdx.demo_casework``). Running it again changes nothing: the cohort is deterministic per seed and
-imports are idempotent on source record ids.
+(``ctdx.demo_casework``), and builds and verifies an open-data release of the consented cases with the
+privacy parameters the user sees (``ctdx.demo_release``). Running it again changes nothing: the cohort is
+deterministic per seed, imports are idempotent on source record ids, and an existing release is re-verified.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctdx.demo_casework import CaseworkSummary, screen_and_refer, stored_casework
+from ctdx.demo_release import DemoRelease, ReleaseOutcome, build_demo_release
 from ctdx.errors import ConflictError
 from ctdx.ingest import ImportResult, import_file
 from ctdx.sample import generate_cohort, write_cohort
@@ -38,6 +40,7 @@ class DemoSummary:
     imports: dict[str, ImportResult] = field(default_factory=dict)
     counts: CaseCounts | None = None
     casework: CaseworkSummary | None = None
+    release: ReleaseOutcome | None = None
 
 
 def prepare_cohort(directory: Path, cases: int, orgs: int, seed: int) -> Path:
@@ -58,6 +61,7 @@ def run_demo(
     cases: int = DEMO_CASES,
     orgs: int = DEMO_ORGANISATIONS,
     seed: int = DEMO_SEED,
+    release: DemoRelease | None = None,
     today: dt.date | None = None,
     on_step: Callable[[str], None] = lambda _message: None,
 ) -> DemoSummary:
@@ -79,4 +83,9 @@ def run_demo(
         on_step("screening every case from its record and referring, with consent, to the next organisation")
         done = screen_and_refer(store, generate_cohort(cases, orgs, seed).records(), codes, today=today)
         summary.casework = stored_casework(store, codes, done)
+    if release is not None:
+        on_step(f"building the open-data release (k={release.k}, epsilon={release.epsilon:g}) and verifying it")
+        summary.release = build_demo_release(
+            settings.data_dir / "release", generate_cohort(cases, orgs, seed).records(), release
+        )
     return summary

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ctdx.cli.console import cli_errors, console
 from ctdx.demo import DEMO_CASES, DEMO_ORGANISATIONS, DEMO_SEED, DemoSummary, run_demo
+from ctdx.demo_release import DemoRelease
 from ctdx.settings import load_settings, sqlite_url
 
 DEFAULT_DEMO_DIR = Path("ctdx-demo")
@@ -19,13 +20,21 @@ def demo(
     cases: int = typer.Option(DEMO_CASES, min=1, help="How many cases to generate."),
     orgs: int = typer.Option(DEMO_ORGANISATIONS, min=1, max=50, help="How many organisations."),
     seed: int = typer.Option(DEMO_SEED, help="Seed of the generator (same seed, same cohort)."),
+    k: int = typer.Option(10, min=2, help="Release: every quasi-identifier combination occurs at least k times."),
+    suppression_limit: float = typer.Option(0.05, min=0, max=1, help="Release: largest share of rows suppressed."),
+    epsilon: float = typer.Option(1.0, min=0.01, help="Release: epsilon spent by the DP aggregate tables."),
+    threshold: int = typer.Option(10, min=0, help="Release: noisy counts below this are not published."),
+    epsilon_budget: float = typer.Option(4.0, min=0.01, help="Release: the cohort's total epsilon budget."),
 ) -> None:
-    """Run the whole demo on the embedded SQLite default: generate, import, summarise."""
+    """Run the whole demo on the embedded SQLite default: generate, import, screen, refer, release."""
     settings = load_settings(
         {"CTDX_DATA_DIR": str(data_dir), "CTDX_DATABASE_URL": sqlite_url(data_dir / "ctdx.sqlite")}
     )
     with cli_errors():
-        summary = run_demo(settings, cases=cases, orgs=orgs, seed=seed, on_step=lambda m: console.print(f"• {m}"))
+        release = DemoRelease(k, suppression_limit, epsilon, threshold, epsilon_budget)
+        summary = run_demo(
+            settings, cases=cases, orgs=orgs, seed=seed, release=release, on_step=lambda m: console.print(f"• {m}")
+        )
     print_summary(summary)
 
 
@@ -78,6 +87,14 @@ def print_summary(summary: DemoSummary, top: int = 10) -> None:
         )
         console.print(
             f"referrals refused by the consent gate in this run (no consent recorded): {work.refused_without_consent:,}"
+        )
+    if summary.release is not None:
+        outcome = summary.release
+        verdict = "verified" if outcome.verification.ok else f"FAILED {len(outcome.verification.problems)} checks"
+        what = "built" if outcome.built_now else "already built"
+        console.print(
+            f"open-data release {what}: {outcome.path} ({verdict}, {outcome.verification.checks} checks; "
+            f"`ctdx release verify {outcome.path}` re-checks it from its files)"
         )
     console.print(f"database: {summary.database_url}")
     console.print(f"encryption key: {summary.key_file} (kept outside the database; back it up, never share it)")
