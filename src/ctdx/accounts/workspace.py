@@ -150,13 +150,21 @@ class Workspace:
         check_page(page, per_page)
         condition = self._scope() if status is None else and_(self._scope(), Case.status == status)
         total = int(self.session.scalar(select(func.count()).select_from(Case).where(condition)) or 0)
+        # Sort ids only, then load the page's rows: the sort then carries two columns, not the sealed blobs.
+        ids = list(
+            self.session.scalars(
+                select(Case.id)
+                .where(condition)
+                .order_by(Case.created_at.desc(), Case.id)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            )
+        )
         rows = self.session.execute(
             select(Case, Organisation.code)
             .join(Organisation, Organisation.id == Case.organisation_id)
-            .where(condition)
+            .where(Case.id.in_(ids))
             .order_by(Case.created_at.desc(), Case.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
         ).all()
         items = [
             CaseRow(
