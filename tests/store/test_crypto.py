@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select, update
 
 from ctdx.errors import IntegrityError
@@ -67,3 +70,22 @@ def test_blind_indexes_normalise_names_and_numbers() -> None:
     assert cipher.identity_number_index("AB 12345") == cipher.identity_number_index("ab-12345")
     assert cipher.identity_number_index("--") is None and cipher.name_index(None, " ") is None
     assert FieldCipher(new_keyring()).identity_number_index("AB12345") != cipher.identity_number_index("AB12345")
+
+
+def test_blind_indexes_and_content_hashes_are_the_documented_hmacs() -> None:
+    """HMAC-SHA256 under the HKDF sub-keys, as stores written by every earlier version hold them."""
+    keyring = new_keyring()
+    cipher = FieldCipher(keyring)
+    key = keyring.keys[keyring.active]
+
+    def sub_key(purpose: str) -> bytes:
+        info = f"ctdx/{purpose}/v1".encode()
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(key)
+
+    index_key, content_key = sub_key("blind-index"), sub_key("content-hash")
+    expected = hmac.digest(index_key, b"identity\x00AB12345", "sha256")[:16].hex()
+    assert cipher.identity_number_index("ab-12 345") == expected
+    expected_name = hmac.digest(index_key, b"name\x00nguyen|thi", "sha256")[:16].hex()
+    assert cipher.name_index("NGUYỄN", "Thi") == cipher.name_index("nguyen", "THI") == expected_name
+    for document in (b"{}", b'{"a":1}' * 1000):
+        assert cipher.content_hash(document) == hmac.digest(content_key, document, "sha256").hex()
