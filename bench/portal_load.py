@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import platform
 import socket
 import sqlite3
@@ -143,7 +144,11 @@ def main() -> None:
         subprocess.run([str(ANCHOR_VENV / "bin" / "pip"), "install", "-q", "datasette"], check=True)
     ours_port, theirs_port = free_port(), free_port()
     servers = [
-        subprocess.Popen([str(CTDX), "portal", "serve", str(release), "--port", str(ours_port)]),
+        subprocess.Popen(
+            [str(CTDX), "portal", "serve", str(release), "--port", str(ours_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
         subprocess.Popen(
             [
                 str(DATASETTE),
@@ -162,7 +167,9 @@ def main() -> None:
                 "--setting",
                 "num_sql_threads",
                 str(args.concurrency),
-            ]
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         ),
     ]
     ours, theirs = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{theirs_port}"
@@ -184,11 +191,12 @@ def main() -> None:
         for server in servers:
             server.terminate()
             server.wait(10)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
             {"records": args.records, "requests": args.requests, "concurrency": args.concurrency,
-             "machine": f"{platform.machine()}, {platform.python_version()}", "results": results}, indent=1,
+             "machine": machine, "results": results}, indent=1,
         ) + "\n", encoding="utf-8",
     )  # fmt: skip
 
