@@ -149,26 +149,36 @@ def sum_error_bound(cell_bound: int, cells: int) -> int:
     return math.ceil(cell_bound * math.sqrt(cells)) if cells else 0
 
 
-def _facet(data: ReleaseData, table: ReleaseTable, sql_name: str, column: str, where: str, params: list[Any],
-           threshold: int) -> tuple[tuple[FacetValue, ...], bool]:  # fmt: skip
-    c = quote(column)
-    if table.product == AGGREGATE:
-        rows = data.query(
-            f"SELECT {c}, SUM(count), COUNT(*), MAX(error_bound) FROM {sql_name} WHERE {where} "
-            f"GROUP BY {c} ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE + 1}",
-            params,
-        )
-        values = tuple(
-            FacetValue(str(v), int(n), int(cells), sum_error_bound(int(b), int(cells))) for v, n, cells, b in rows
-        )
-    else:
-        rows = data.query(
-            f"SELECT {c}, COUNT(*) FROM {sql_name} WHERE {where} GROUP BY {c} "
-            f"ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE + 1}",
-            params,
-        )
-        values = tuple(FacetValue(str(v), int(n) if n >= threshold else None) for v, n in rows)
-    return values[:FACET_SIZE], len(values) > FACET_SIZE
+def _count_and_facets(
+    data: ReleaseData, table: ReleaseTable, sql_name: str, facets: tuple[str, ...], where: str, params: list[Any],
+    threshold: int,
+) -> tuple[int, dict[str, tuple[FacetValue, ...]], dict[str, bool]]:  # fmt: skip
+    """The number of matching rows and every facet, from one scan (``GROUPING SETS``)."""
+    columns = [quote(c) for c in facets]
+    aggregate = table.product == AGGREGATE
+    measure = "SUM(count), COUNT(*), MAX(error_bound)" if aggregate else "COUNT(*), COUNT(*), 0"
+    sets = ", ".join([*(f"({c})" for c in columns), "()"])
+    selected = ", ".join([*columns, *(f"GROUPING({c})" for c in columns), measure])
+    rows = data.query(f"SELECT {selected} FROM {sql_name} WHERE {where} GROUP BY GROUPING SETS ({sets})", params)
+    width = len(columns)
+    total = 0
+    found: dict[str, list[tuple[str, int, int, int]]] = {c: [] for c in facets}
+    for row in rows:
+        values, grouped, (n, cells, bound) = row[:width], row[width : 2 * width], row[2 * width :]
+        if all(grouped):
+            total = int(cells)
+            continue
+        i = grouped.index(0)
+        found[facets[i]].append((str(values[i]), int(n), int(cells), int(bound or 0)))
+    out, truncated = {}, {}
+    for column, items in found.items():
+        items.sort(key=lambda item: (-item[1], item[0]))
+        if aggregate:
+            out[column] = tuple(FacetValue(v, n, c, sum_error_bound(b, c)) for v, n, c, b in items[:FACET_SIZE])
+        else:
+            out[column] = tuple(FacetValue(v, n if n >= threshold else None) for v, n, _, _ in items[:FACET_SIZE])
+        truncated[column] = len(items) > FACET_SIZE
+    return total, out, truncated
 
 
 def query_table(data: ReleaseData, slug: str, table_name: str, query: TableQuery) -> TableResult:
@@ -180,10 +190,8 @@ def query_table(data: ReleaseData, slug: str, table_name: str, query: TableQuery
     for name in (*query.facets, *query.columns, *([query.sort] if query.sort else [])):
         _check_column(table, name, "column")
     where, params = where_clause(table, query.filters)
-    count = int(data.query(f"SELECT COUNT(*) FROM {sql_name} WHERE {where}", params)[0][0])
-    facets, truncated = {}, {}
-    for column in query.facets:
-        facets[column], truncated[column] = _facet(data, table, sql_name, column, where, params, threshold)
+    facet_columns = tuple(dict.fromkeys(query.facets))
+    count, facets, truncated = _count_and_facets(data, table, sql_name, facet_columns, where, params, threshold)
     columns = query.columns or table.columns
     order = "DESC" if query.descending else "ASC"
     keys = [quote(query.sort)] if query.sort else []
