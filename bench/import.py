@@ -98,6 +98,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--formats", nargs="+", default=["csv", "xlsx"])
     parser.add_argument("--keep", type=Path, help="keep generated files in this directory")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to save the figures (JSON)")
     args = parser.parse_args()
     ensure_anchor()
     runs: list[Run] = []
@@ -183,8 +184,8 @@ def main() -> int:
                     )
                 db.unlink(missing_ok=True)
                 key.unlink(missing_ok=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(
         json.dumps(
             {
                 "date": time.strftime("%Y-%m-%d"),
@@ -197,7 +198,7 @@ def main() -> int:
         )
         + "\n"
     )
-    print(f"saved {RESULTS.relative_to(ROOT)}")
+    print(f"saved {args.results}")
     return 0
 
 
