@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ctdx demo
+	$(BIN)/ctdx demo --serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

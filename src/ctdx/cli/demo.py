@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import threading
 from pathlib import Path
 
 import typer
@@ -10,7 +13,7 @@ from rich.table import Table
 from ctdx.cli.console import cli_errors, console
 from ctdx.demo import DEMO_CASES, DEMO_ORGANISATIONS, DEMO_SEED, DemoSummary, run_demo
 from ctdx.demo_release import DemoRelease
-from ctdx.settings import load_settings, sqlite_url
+from ctdx.settings import Settings, load_settings, sqlite_url
 
 DEFAULT_DEMO_DIR = Path("ctdx-demo")
 
@@ -22,9 +25,12 @@ def demo(
     seed: int = typer.Option(DEMO_SEED, help="Seed of the generator (same seed, same cohort)."),
     k: int = typer.Option(10, min=2, help="Release: every quasi-identifier combination occurs at least k times."),
     suppression_limit: float = typer.Option(0.05, min=0, max=1, help="Release: largest share of rows suppressed."),
-    epsilon: float = typer.Option(1.0, min=0.01, help="Release: epsilon spent by the DP aggregate tables."),
-    threshold: int = typer.Option(10, min=0, help="Release: noisy counts below this are not published."),
+    epsilon: float = typer.Option(2.0, min=0.01, help="Release: epsilon spent by the DP aggregate tables."),
+    threshold: int = typer.Option(15, min=0, help="Release: noisy counts below this are not published."),
     epsilon_budget: float = typer.Option(4.0, min=0.01, help="Release: the cohort's total epsilon budget."),
+    serve: bool = typer.Option(False, "--serve", help="End by serving the case-worker app and the portal."),
+    port: int = typer.Option(8000, help="With --serve: port of the case-worker application."),
+    portal_port: int = typer.Option(8100, help="With --serve: port of the public portal."),
 ) -> None:
     """Run the whole demo on the embedded SQLite default: generate, import, screen, refer, release."""
     settings = load_settings(
@@ -36,6 +42,59 @@ def demo(
             settings, cases=cases, orgs=orgs, seed=seed, release=release, on_step=lambda m: console.print(f"• {m}")
         )
     print_summary(summary)
+    if serve:
+        serve_demo(settings, summary, port=port, portal_port=portal_port)
+
+
+def _accounts(settings: Settings, org_codes: list[str]) -> list[dict[str, str]]:
+    """The demo accounts, created on the first run; their passwords kept in a 0600 file of the demo directory."""
+    from ctdx.store import open_store
+    from ctdx.web import demo_accounts
+
+    path = settings.data_dir / "demo-accounts.json"
+    known: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    with open_store(settings) as store:
+        created = demo_accounts(store, org_codes)
+    if created:
+        known += [dataclasses.asdict(account) for account in created]
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(known, indent=1), encoding="utf-8")
+    return known
+
+
+def serve_demo(settings: Settings, summary: DemoSummary, *, port: int, portal_port: int) -> None:
+    """Serve the case-worker application (main thread) and the portal over the demo release (a thread)."""
+    import uvicorn
+
+    from ctdx.portal import create_app as portal_app
+    from ctdx.store import open_store
+    from ctdx.web import create_app
+
+    codes = list(summary.imports)
+    with cli_errors():
+        accounts = _accounts(settings, codes)
+        store = open_store(settings)
+    console.print(
+        _table(
+            "Demo accounts (demo only: their passwords are in demo-accounts.json of the demo directory)",
+            ("organisation", "user", "role", "password"),
+            [(a["organisation"], a["username"], a["role"], a["password"]) for a in accounts],
+        )
+    )
+    if summary.release is not None:
+        with cli_errors():
+            portal = uvicorn.Server(
+                uvicorn.Config(
+                    portal_app([summary.release.path]), host="127.0.0.1", port=portal_port, log_level="warning"
+                )
+            )
+        threading.Thread(target=portal.run, name="portal", daemon=True).start()
+        console.print(f"public portal (release files only): http://127.0.0.1:{portal_port}/")
+    console.print(f"case-worker application: http://127.0.0.1:{port}/  (Ctrl-C stops both)")
+    try:
+        uvicorn.run(create_app(store, settings.data_dir), host="127.0.0.1", port=port, access_log=False)
+    finally:
+        store.close()
 
 
 def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
