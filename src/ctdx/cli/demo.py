@@ -1,4 +1,4 @@
-"""``ctdx demo``: generate a sample cohort for three organisations, import it, and summarise the store."""
+"""``ctdx demo``: the whole pipeline on a generated cohort (see ``ctdx.demo``), then, with ``--serve``, the apps."""
 
 from __future__ import annotations
 
