@@ -9,46 +9,26 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from ctdx.portal import create_app
-from tests.web.test_browser import LAUNCH_ARGS, ROOT, chromium_path
+from tests.browser import LAUNCH_ARGS, chromium_path, screenshot_folder, served
 
 
 @pytest.fixture(scope="module")
 def base_url(built) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app([built.path]), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the portal did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with served(create_app([built.path]), "the portal") as url:
+        yield url
 
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    folder = ROOT / "docs" / "screenshots" if os.environ.get("CTDX_SCREENSHOTS") == "1" else tmp_path / "shots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder(tmp_path)
 
 
 def release_cells(built, name: str) -> list[dict[str, str]]:

@@ -8,67 +8,27 @@ The server is uvicorn in a thread on 127.0.0.1 with a free port, against a copy 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from ctdx.store import open_store
 from ctdx.web import create_app
 from tests.api.world import PASSWORD, World
-
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path() -> str | None:
-    script = ROOT / "scripts" / "ensure-chromium.sh"
-    if not script.exists():
-        return None
-    found = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=False).stdout.strip()
-    return found if found and os.access(found, os.X_OK) else None
+from tests.browser import LAUNCH_ARGS, chromium_path, screenshot_folder, served
 
 
 @pytest.fixture
 def base_url(world: World, tmp_path: Path) -> Iterator[str]:
     settings = world.settings(tmp_path)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with open_store(settings) as store:
-        config = uvicorn.Config(create_app(store, settings.data_dir), host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            if not thread.is_alive():
-                pytest.fail("the server did not start")
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
+    with open_store(settings) as store, served(create_app(store, settings.data_dir), "the server") as url:
+        yield url
 
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    folder = ROOT / "docs" / "screenshots" if os.environ.get("CTDX_SCREENSHOTS") == "1" else tmp_path / "shots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_folder(tmp_path)
 
 
 def test_screen_in_french_register_refer_accept_and_hide_from_a_third_organisation(base_url: str, shots: Path) -> None:

@@ -43,7 +43,7 @@ Database = Annotated[str | None, typer.Option("--database", help="SQLAlchemy URL
 User = Annotated[str | None, typer.Option("--user", help="act as this user of the store")]
 System = Annotated[str | None, typer.Option("--system", help="act as this named system process (needs --org)")]
 Org = Annotated[str | None, typer.Option("--org", help="organisation code of the system process")]
-CaseArg = Annotated[str, typer.Argument(help="case reference (XXXX-XXXX-XXXX-XXXX) or id")]
+CaseArg = Annotated[str, typer.Argument(help="case reference (four groups of four, e.g. 9193-F15B-8C0F-44FA) or id")]
 ReferralArg = Annotated[str, typer.Argument(help="referral id")]
 Reason = Annotated[str | None, typer.Option("--reason", help="why (stored sealed; required where the rules say)")]
 
