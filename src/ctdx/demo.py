@@ -23,7 +23,7 @@ from ctdx.errors import ConflictError
 from ctdx.ingest import ImportResult, import_file
 from ctdx.sample import generate_cohort, write_cohort
 from ctdx.settings import Settings
-from ctdx.store import CaseCounts, open_store
+from ctdx.store import CaseCounts, load_keyring, open_store
 
 DEMO_CASES = 3_000
 DEMO_ORGANISATIONS = 3
@@ -86,6 +86,9 @@ def run_demo(
     if release is not None:
         on_step(f"building the open-data release (k={release.k}, epsilon={release.epsilon:g}) and verifying it")
         summary.release = build_demo_release(
-            settings.data_dir / "release", generate_cohort(cases, orgs, seed).records(), release
+            settings.data_dir / "release",
+            generate_cohort(cases, orgs, seed).records(),
+            release,
+            keyring=load_keyring(settings),
         )
     return summary

@@ -5,7 +5,7 @@ defaults of the library (which has none): k-anonymous microdata at ``k`` with at
 of rows suppressed, and DP aggregate tables at ``epsilon`` (discrete Laplace) with counts below
 ``threshold`` suppressed. The spend goes to the dataset's privacy-loss ledger before any noise is drawn; a
 release that already exists is verified again instead of being rebuilt, so running the demo twice spends
-nothing twice.
+nothing twice. The ledger is chained with a key of the demo store's keyring (the same key file).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ctdx.release import (
     verify_release,
     write_publication,
 )
+from ctdx.store.keyring import Keyring
 
 RELEASE_NAME = "ctdx-demo"
 RELEASE_VERSION = "1.0.0"
@@ -54,7 +55,9 @@ class ReleaseOutcome:
     verification: Verification
 
 
-def build_demo_release(directory: Path, records: Iterable[CaseRecord], params: DemoRelease) -> ReleaseOutcome:
+def build_demo_release(
+    directory: Path, records: Iterable[CaseRecord], params: DemoRelease, *, keyring: Keyring
+) -> ReleaseOutcome:
     """Build (or, when it exists, re-verify) the demo release under ``directory``."""
     out = directory / f"{RELEASE_NAME}-{RELEASE_VERSION}"
     consented: int | None = None
@@ -62,7 +65,9 @@ def build_demo_release(directory: Path, records: Iterable[CaseRecord], params: D
         directory.mkdir(parents=True, exist_ok=True)
         ledger = directory / "ledger.json"
         if not ledger.exists():
-            create_ledger(ledger, dataset=RELEASE_NAME, epsilon_budget=params.epsilon_budget, delta_budget=0.0)
+            create_ledger(
+                ledger, dataset=RELEASE_NAME, epsilon_budget=params.epsilon_budget, delta_budget=0.0, keyring=keyring
+            )
         schema = load_publication_schema(first_year=params.first_year, last_year=params.last_year)
         table_path = directory / "publication.csv"
         consented = len(write_publication(table_path, records, schema, consent=checkbox_consent).table)
@@ -80,6 +85,6 @@ def build_demo_release(directory: Path, records: Iterable[CaseRecord], params: D
             sources=({"title": "ctdx sample cohort of the demo"},),
             changes=("First demo release.",),
         )
-        build_release(out, read_table(table_path, schema), config, ledger=ledger)
+        build_release(out, read_table(table_path, schema), config, ledger=ledger, keyring=keyring)
         table_path.unlink()  # the publication table is an intermediate file of consented cases: not kept
-    return ReleaseOutcome(out, consented is not None, consented, verify_release(out))
+    return ReleaseOutcome(out, consented is not None, consented, verify_release(out, keyring))

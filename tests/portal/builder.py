@@ -15,6 +15,7 @@ from ctdx.privacy.publication import checkbox_consent, publish_records
 from ctdx.privacy.schema import PublicationTable, load_publication_schema
 from ctdx.release import DEFAULT_QUASI_IDENTIFIERS, ReleaseConfig, build_release
 from ctdx.sample import generate_cohort
+from ctdx.store.keyring import new_keyring
 
 BREAKDOWNS = ("year_gender_age", "flows", "exploitation", "means_of_control")
 
@@ -30,7 +31,8 @@ def build_test_release(directory: Path, *, cases: int = 1500, synthetic: bool = 
     schema = load_publication_schema(first_year=2010, last_year=2024)
     table = publish_records(generate_cohort(cases, 3, 11).records(), schema, consent=checkbox_consent).table
     ledger = directory / "ledger.json"
-    create_ledger(ledger, dataset="portal-tests", epsilon_budget=20, delta_budget=1e-4)
+    keyring = new_keyring()
+    create_ledger(ledger, dataset="portal-tests", epsilon_budget=20, delta_budget=1e-4, keyring=keyring)
     config = ReleaseConfig(
         name="portal-test",
         version="1.0.0",
@@ -47,9 +49,11 @@ def build_test_release(directory: Path, *, cases: int = 1500, synthetic: bool = 
         synthetic_epsilon=2.0 if synthetic else None,
         synthetic_delta=1e-6 if synthetic else None,
         seed=5,
+        holdout=0.2 if synthetic else None,
+        attack_targets=200 if synthetic else None,
     )
     out = directory / "release"
-    build_release(out, table, config, ledger=ledger)
+    build_release(out, table, config, ledger=ledger, keyring=keyring)
     return BuiltFixture(out, table, "portal-test-1.0.0")
 
 

@@ -13,9 +13,20 @@ def test_the_public_apis_are_sorted_and_every_name_exists() -> None:
     for package, modules in (
         (
             ctdx.privacy,
-            {"aggregates", "checks", "hierarchies", "kanon", "ledger", "publication", "schema", "synthesis"},
+            {
+                "aggregates",
+                "checks",
+                "hierarchies",
+                "kanon",
+                "ledger",
+                "publication",
+                "risk",
+                "schema",
+                "synthesis",
+                "utility",
+            },
         ),
-        (ctdx.release, {"build", "diff", "files", "report_html", "verify"}),
+        (ctdx.release, {"build", "diff", "evaluation", "files", "report_html", "verify"}),
     ):
         exported = package.__all__
         assert exported == sorted(exported, key=isort_style)

@@ -1,4 +1,8 @@
-"""``ctdx release``: open the privacy-loss ledger of a dataset, build a release, verify one from its files."""
+"""``ctdx release``: open the privacy-loss ledger of a dataset, build a release, verify one from its files.
+
+The ledger is chained with a key of the hub's keyring, read like every ctdx key: ``--key-file``, else
+``CTDX_KEY`` (the keyring's JSON), else ``CTDX_KEY_FILE`` (default ``<data dir>/keys/ctdx.key``); without it
+``ledger-init``, ``build`` and ``verify`` stop with the ``encryption_key`` error (exit 3)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,20 @@ import typer
 from rich.markup import escape
 
 from ctdx.cli.console import cli_errors, console, err_console
+from ctdx.store.keyring import Keyring
+
+KEY_FILE_HELP = "The hub's key file the ledger is chained with (default: CTDX_KEY, then CTDX_KEY_FILE)."
+
+
+def _keyring(key_file: Path | None) -> Keyring:
+    from dataclasses import replace
+
+    from ctdx.settings import load_settings
+    from ctdx.store.keyring import load_keyring
+
+    settings = load_settings()
+    return load_keyring(settings if key_file is None else replace(settings, key_file=key_file, key_text=None))
+
 
 app = typer.Typer(help="Open-data releases: k-anonymous microdata and DP aggregate tables.", no_args_is_help=True)
 
@@ -18,12 +36,19 @@ def ledger_init(
     dataset: str = typer.Option(..., help="The source dataset this ledger accounts for."),
     epsilon_budget: float = typer.Option(..., help="Total epsilon all releases of the dataset may spend."),
     delta_budget: float = typer.Option(..., help="Total delta all releases of the dataset may spend."),
+    key_file: Path | None = typer.Option(None, "--key-file", help=KEY_FILE_HELP),
 ) -> None:
     """Create the privacy-loss ledger of a source dataset."""
     from ctdx.privacy.ledger import create_ledger
 
     with cli_errors():
-        ledger = create_ledger(path, dataset=dataset, epsilon_budget=epsilon_budget, delta_budget=delta_budget)
+        ledger = create_ledger(
+            path,
+            dataset=dataset,
+            epsilon_budget=epsilon_budget,
+            delta_budget=delta_budget,
+            keyring=_keyring(key_file),
+        )
     console.print(
         f"ledger for {ledger.dataset}: budget epsilon {ledger.epsilon_budget:g}, delta {ledger.delta_budget:g}"
     )
@@ -84,7 +109,16 @@ def build(
     change: list[str] = typer.Option([], "--change", help="A line of this version's changelog (repeat)."),
     synthetic_epsilon: float | None = typer.Option(None, help="Also publish DP synthetic microdata at this epsilon."),
     synthetic_delta: float | None = typer.Option(None, help="Delta of the synthetic microdata (with its epsilon)."),
-    seed: int | None = typer.Option(None, help="Seed of the synthetic sampling (the noise is never seeded)."),
+    seed: int | None = typer.Option(
+        None, help="Seed of the synthetic sampling, control split and attacks (the noise is never seeded)."
+    ),
+    holdout: float | None = typer.Option(
+        None, help="With synthetic microdata: share of consented records held out of the fit for the attacks."
+    ),
+    attack_targets: int | None = typer.Option(
+        None, help="With synthetic microdata: most control records each privacy attack targets."
+    ),
+    key_file: Path | None = typer.Option(None, "--key-file", help=KEY_FILE_HELP),
     override_by: str | None = typer.Option(None, help="Who overrides a refusal for going over budget."),
     override_reason: str | None = typer.Option(None, help="Why the budget is overridden."),
 ) -> None:
@@ -117,9 +151,13 @@ def build(
             synthetic_epsilon=synthetic_epsilon,
             synthetic_delta=synthetic_delta,
             seed=seed,
+            holdout=holdout,
+            attack_targets=attack_targets,
         )
         override = Override(override_by or "", override_reason or "") if override_by or override_reason else None
-        built = build_release(out, read_table(table, schema), config, ledger=ledger, override=override)
+        built = build_release(
+            out, read_table(table, schema), config, ledger=ledger, keyring=_keyring(key_file), override=override
+        )
     kanon, privacy = built.report["k_anonymity"], built.report["differential_privacy"]
     console.print(
         f"release {name} {version} in {out}: {built.microdata_rows} rows at k={kanon['k']} "
@@ -130,12 +168,16 @@ def build(
 
 
 @app.command("verify")
-def verify(directory: Path = typer.Argument(..., help="The release directory.")) -> None:
-    """Re-check every guarantee of a release from its files alone; exit 4 if any fails."""
+def verify(
+    directory: Path = typer.Argument(..., help="The release directory."),
+    key_file: Path | None = typer.Option(None, "--key-file", help=KEY_FILE_HELP),
+) -> None:
+    """Re-check every guarantee of a release from its files and the ledger key; exit 4 if any fails, 3 without
+    the key."""
     from ctdx.release.verify import verify_release
 
     with cli_errors():
-        result = verify_release(directory)
+        result = verify_release(directory, _keyring(key_file))
     for problem in result.problems:
         err_console.print(
             f"[red]FAIL[/] {escape(problem.where)} {escape(f'[{problem.code}]')}: {escape(problem.message)}",

@@ -1,8 +1,13 @@
 """Building a release: k-anonymous microdata, DP aggregate tables, the spend in the ledger, and the Data Package.
 
-Order matters for safety: the release's privacy loss is written to the ledger *before* any noisy count is
-drawn (a failure afterwards still counts as spent), and the microdata file is re-read and checked by the
-independent checker before the package is declared; a release that fails its own check is removed.
+Order matters for safety: the release's privacy loss is written to the (keyed) ledger *before* any noisy
+count is drawn (a failure afterwards still counts as spent), split by mechanism; the microdata file is
+re-read and checked by the independent checker, and its rows compared with the source for leaked rare
+combinations, before anything else is written; a release that fails a check is removed.
+
+Every release carries measured utility and privacy (``ctdx.release.evaluation``): a release with synthetic
+microdata holds out ``holdout`` of the consented records from the synthesis fit for the attacks (explicit,
+recorded; see that module for why and what is published).
 """
 
 from __future__ import annotations
@@ -11,12 +16,15 @@ import csv
 import dataclasses
 import datetime as dt
 import re
+import secrets
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ctdx import __version__
 from ctdx.errors import ConflictError, InputFileError, IntegrityError, ValidationError
@@ -25,12 +33,20 @@ from ctdx.privacy.aggregates import AggregateRelease, Breakdown, dp_aggregates
 from ctdx.privacy.checks import check_k_anonymity
 from ctdx.privacy.hierarchies import TOP, build_hierarchy
 from ctdx.privacy.kanon import KAnonymousTable, anonymise
-from ctdx.privacy.ledger import Override, load_ledger, spend
+from ctdx.privacy.ledger import Entry, Override, Part, load_ledger, spend
 from ctdx.privacy.publication import Publication, publish_records
 from ctdx.privacy.schema import PublicationSchema, PublicationTable
 from ctdx.privacy.synthesis import SyntheticData, synthesise
+from ctdx.release.evaluation import (
+    Split,
+    evaluate_microdata,
+    evaluate_synthetic,
+    split_for_attacks,
+    utility_notes,
+)
 from ctdx.release.files import canonical_json, sha256_file, write_csv, write_parquet
 from ctdx.release.report_html import render_report
+from ctdx.store.keyring import Keyring
 
 # The SemVer 2.0.0 grammar (semver.org, "Is there a suggested regular expression").
 SEMVER = re.compile(
@@ -88,6 +104,8 @@ class ReleaseConfig:
     synthetic_epsilon: float | None = None
     synthetic_delta: float | None = None
     seed: int | None = None
+    holdout: float | None = None
+    attack_targets: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,16 @@ def _check(config: ReleaseConfig, out: Path) -> None:
         raise ValidationError(f"{config.version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
     if (config.synthetic_epsilon is None) != (config.synthetic_delta is None):
         raise ValidationError("synthetic microdata need both their epsilon and their delta")
+    if config.synthetic_epsilon is None and (config.holdout is not None or config.attack_targets is not None):
+        raise ValidationError("a holdout and attack targets only apply to synthetic microdata")
+    if config.synthetic_epsilon is not None:
+        if config.holdout is None or not 0 < config.holdout <= 0.5:
+            raise ValidationError(
+                "synthetic microdata need the share of records held out from the fit for the attacks "
+                "(0 < holdout <= 0.5)"
+            )
+        if config.attack_targets is None or config.attack_targets < 1:
+            raise ValidationError("synthetic microdata need the number of attack targets (at least 1)")
     if out.exists() and any(out.iterdir()):
         raise ConflictError(f"{out} already holds files: a release is never written over another", path=str(out))
 
@@ -190,9 +218,14 @@ def _aggregate_fields(schema: PublicationSchema, breakdown: Breakdown) -> list[d
 
 
 def _report(
-    config: ReleaseConfig, micro: KAnonymousTable, aggregates: AggregateRelease, ledger_path: Path, check: Any
+    config: ReleaseConfig,
+    micro: KAnonymousTable,
+    aggregates: AggregateRelease,
+    ledger_path: Path,
+    keyring: Keyring,
+    check: Any,
 ) -> dict[str, Any]:
-    ledger = load_ledger(ledger_path)
+    ledger = load_ledger(ledger_path, keyring)
     return {
         "release": {"name": config.name, "version": config.version},
         "k_anonymity": {
@@ -234,6 +267,8 @@ def _report(
             "delta_spent_total": ledger.delta_spent,
             "epsilon_budget": ledger.epsilon_budget,
             "delta_budget": ledger.delta_budget,
+            "key_id": ledger.key_id,
+            "chain": "HMAC-SHA256 under a key derived from the hub's keyring; verify needs that keyring",
         },
         "guarantees": {
             "microdata": "k-anonymity over the named quasi-identifiers, verified from the written file; not DP",
@@ -257,11 +292,13 @@ def build_release(
     config: ReleaseConfig,
     *,
     ledger: Path,
+    keyring: Keyring,
     override: Override | None = None,
 ) -> BuiltRelease:
-    """Write the release ``config`` describes for ``table`` into the empty directory ``out``."""
+    """Write the release ``config`` describes for ``table`` into the empty directory ``out``.
+
+    ``keyring`` holds the key the ledger is chained with (the hub's keyring, ``ctdx keys init``)."""
     _check(config, out)
-    schema = table.schema
     micro = anonymise(
         table,
         quasi_identifiers=config.quasi_identifiers,
@@ -273,35 +310,72 @@ def build_release(
     micro = _project(micro, (*config.quasi_identifiers, *config.sensitive, *config.extra_microdata_columns))
     release_id = f"{config.name}@{config.version}"
     mechanism = "discrete_laplace" if config.delta == 0 else "discrete_gaussian"
-    epsilon, delta = config.epsilon, config.delta
+    parts = [Part("aggregates", mechanism, float(config.epsilon), float(config.delta))]
     if config.synthetic_epsilon is not None and config.synthetic_delta is not None:
-        mechanism += "; synthetic: discrete_gaussian marginals, noisy-max selection"
-        epsilon, delta = epsilon + config.synthetic_epsilon, delta + config.synthetic_delta
-    # basic composition of the two parts, written to the ledger before any noise is drawn
-    spend(ledger, release=release_id, epsilon=epsilon, delta=delta, mechanism=mechanism, override=override)
+        synthetic_mechanism = "discrete_gaussian marginals, noisy-max selection (zCDP)"
+        parts.append(
+            Part("synthetic", synthetic_mechanism, float(config.synthetic_epsilon), float(config.synthetic_delta))
+        )
+        mechanism += "; synthetic: " + synthetic_mechanism
+    epsilon, delta = sum(p.epsilon for p in parts), sum(p.delta for p in parts)
+    # basic composition of the parts, written to the ledger before any noise is drawn
+    entry = spend(
+        ledger,
+        release=release_id,
+        epsilon=epsilon,
+        delta=delta,
+        mechanism=mechanism,
+        keyring=keyring,
+        override=override,
+        parts=tuple(parts),
+    )
     aggregates = dp_aggregates(
         table, breakdowns=config.breakdowns, epsilon=config.epsilon, delta=config.delta, threshold=config.threshold
     )
     synthetic = None
-    if config.synthetic_epsilon is not None and config.synthetic_delta is not None:
-        synthetic = synthesise(table, epsilon=config.synthetic_epsilon, delta=config.synthetic_delta, seed=config.seed)
+    split = None
+    if config.synthetic_epsilon is not None and config.synthetic_delta is not None and config.holdout is not None:
+        split = split_for_attacks(table, config.holdout, np.random.default_rng(_evaluation_seed(config)))
+        synthetic = synthesise(
+            split.train,
+            epsilon=config.synthetic_epsilon,
+            delta=config.synthetic_delta,
+            rows=len(table),
+            seed=config.seed,
+        )
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _write_release(out, schema, config, micro, aggregates, synthetic, ledger)
+        return _write_release(out, table, config, micro, aggregates, synthetic, split, ledger, keyring, entry)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
 
 
+def _evaluation_seed(config: ReleaseConfig) -> int:
+    """The seed of the control split and the attacks: the release's seed when given, else a fresh one."""
+    return config.seed if config.seed is not None else secrets.randbits(32)
+
+
+def _read_back(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        return list(reader)
+
+
 def _write_release(
     out: Path,
-    schema: PublicationSchema,
+    table: PublicationTable,
     config: ReleaseConfig,
     micro: KAnonymousTable,
     aggregates: AggregateRelease,
     synthetic: SyntheticData | None,
+    split: Split | None,
     ledger: Path,
+    keyring: Keyring,
+    entry: Entry,
 ) -> BuiltRelease:
+    schema = table.schema
     _write_table(out, MICRODATA, micro.header, micro.rows)
     check = check_k_anonymity(
         out / f"{MICRODATA}.csv",
@@ -312,16 +386,49 @@ def _write_release(
     )
     if not check.ok:
         raise IntegrityError("the written microdata fail the independent k-anonymity check; nothing was released")
+    micro_utility, micro_privacy = evaluate_microdata(table, micro, _read_back(out / f"{MICRODATA}.csv"))
+    if micro_privacy["rare_combinations"]["leaked_total"]:
+        raise IntegrityError(
+            "the written microdata show combinations of quasi-identifiers rarer than k in the source; "
+            "nothing was released"
+        )
     (out / "aggregates").mkdir()
-    for table in aggregates.tables:
-        _write_table(out / "aggregates", table.breakdown.name, table.header, table.rows)
+    for cells in aggregates.tables:
+        _write_table(out / "aggregates", cells.breakdown.name, cells.header, cells.rows)
     shutil.copyfile(ledger, out / LEDGER_COPY)
-    report = _report(config, micro, aggregates, ledger, check)
-    epsilon, delta = aggregates.epsilon, aggregates.delta
-    if synthetic is not None:
+    report = _report(config, micro, aggregates, ledger, keyring, check)
+    utility: dict[str, Any] = {
+        **utility_notes(),
+        "microdata": micro_utility,
+        "aggregates": {
+            "error_bound": aggregates.error_bound,
+            "error_confidence": aggregates.confidence,
+            "note": "each published cell is within the error bound of the true count with this probability",
+        },
+    }
+    privacy: dict[str, Any] = {
+        "k_verified": {
+            "k": micro.k,
+            "smallest_class": check.smallest_class,
+            "classes": check.classes,
+            "ok": check.ok,
+            "how": "counted from the written microdata.csv by an independent reader (ctdx.privacy.checks)",
+        },
+        "microdata": micro_privacy,
+    }
+    if synthetic is not None and split is not None and config.attack_targets is not None:
+        synthetic_utility, synthetic_privacy = evaluate_synthetic(
+            table,
+            split,
+            synthetic.table,
+            k=micro.k,
+            attack_targets=config.attack_targets,
+            seed=_evaluation_seed(config),
+        )
+        utility["synthetic"] = synthetic_utility
+        privacy["synthetic"] = synthetic_privacy
         rows = list(synthetic.table.rows())
         _write_table(out, SYNTHETIC, schema.names, rows)
-        epsilon, delta = epsilon + synthetic.epsilon, delta + synthetic.delta
         report["synthetic"] = {
             "method": "measured one- and two-way marginals on a DP-selected tree (MST recipe), OpenDP noise",
             "epsilon": synthetic.epsilon,
@@ -331,7 +438,26 @@ def _write_release(
             "measured_pairs": [list(edge) for edge in synthetic.edges],
             "pairs_chosen_under_dp": synthetic.selected_edges,
         }
+    # what the ledger charged (the configured amounts); OpenDP's maps may certify a little less ("achieved")
+    epsilon, delta = entry.epsilon, entry.delta
     report["total"] = {"epsilon": epsilon, "delta": delta, "composition": "basic (sum)"}
+    achieved = {"aggregates": (aggregates.epsilon, aggregates.delta)}
+    if synthetic is not None:
+        achieved["synthetic"] = (synthetic.epsilon, synthetic.delta)
+    parts = [
+        {
+            "name": p.name,
+            "mechanism": p.mechanism,
+            "epsilon": p.epsilon,
+            "delta": p.delta,
+            "epsilon_achieved": achieved[p.name][0],
+            "delta_achieved": achieved[p.name][1],
+        }
+        for p in entry.parts
+    ]
+    privacy["spent"] = {"parts": parts, "total": report["total"], "ledger_entry": entry.hash}
+    report["utility"] = utility
+    report["privacy"] = privacy
     (out / REPORT).write_text(canonical_json(report) + "\n", encoding="utf-8")
     (out / REPORT_HTML).write_text(render_report(report, config.title), encoding="utf-8")
     micro_fields = [_field(schema, n, micro.levels.get(n)) for n in micro.header]
@@ -343,12 +469,12 @@ def _write_release(
         fields = [_field(schema, n, None) for n in schema.names]
         resources.append(_resource(out, SYNTHETIC, f"{SYNTHETIC}.csv", fields, "csv"))
         resources.append(_resource(out, f"{SYNTHETIC}-parquet", f"{SYNTHETIC}.parquet", fields, "parquet"))
-    for table in aggregates.tables:
-        fields = _aggregate_fields(schema, table.breakdown)
-        stem = f"aggregates/{table.breakdown.name}"
-        resources.append(_resource(out, f"aggregates-{table.breakdown.name}", f"{stem}.csv", fields, "csv"))
+    for cells in aggregates.tables:
+        fields = _aggregate_fields(schema, cells.breakdown)
+        stem = f"aggregates/{cells.breakdown.name}"
+        resources.append(_resource(out, f"aggregates-{cells.breakdown.name}", f"{stem}.csv", fields, "csv"))
         resources.append(
-            _resource(out, f"aggregates-{table.breakdown.name}-parquet", f"{stem}.parquet", fields, "parquet")
+            _resource(out, f"aggregates-{cells.breakdown.name}-parquet", f"{stem}.parquet", fields, "parquet")
         )
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     changes = config.changes or ("First release.",)

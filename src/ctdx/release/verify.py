@@ -3,23 +3,33 @@
 Nothing here trusts the numbers the builder wrote about itself. From the directory alone we check:
 k-anonymity (and l-diversity) of the microdata CSV and of its Parquet twin, by counting every
 quasi-identifier combination; that every value is one of the declared categories; that no aggregate cell
-below the threshold was published; that every file's size and SHA-256 match ``datapackage.json``; and that
-the ledger copy is intact and its head is the one the package names, with this release's spend in it.
+below the threshold was published; that every file's size and SHA-256 match ``datapackage.json``; that
+the ledger copy is intact (its keyed HMAC chain), its head is the one the package names, every spend that
+went over the budget names who overrode it and why; and that the privacy loss the package and the report
+state (in total and per mechanism) is exactly what the ledger recorded for this release.
+
+The ledger chain is keyed, so verifying needs the hub's keyring (``CTDX_KEY``, ``CTDX_KEY_FILE`` or
+``--key-file``): without the key the ledger cannot be checked and ``verify_release`` raises
+``EncryptionKeyError`` (code ``encryption_key``, exit 3) rather than pass or fail the release. Hashes alone
+cannot protect the report (anyone can recompute them), the keyed ledger can: an edited epsilon in
+``report.json`` or ``datapackage.json`` disagrees with the ledger entry.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctdx.errors import CtdxError, InputFileError
+from ctdx.errors import CtdxError, EncryptionKeyError, InputFileError
 from ctdx.privacy.checks import check_k_anonymity
-from ctdx.privacy.ledger import load_ledger
+from ctdx.privacy.ledger import Entry, Ledger, load_ledger
 from ctdx.release.files import sha256_file
+from ctdx.store.keyring import Keyring
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,76 @@ def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         return header, list(reader)
 
 
-def verify_release(directory: Path) -> Verification:
-    """Every check of the release in ``directory``; ``ok`` only when none fails."""
+def _same(a: Any, b: float) -> bool:
+    return isinstance(a, int | float) and math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-15)
+
+
+def _report_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _stated_losses(privacy: dict[str, Any], report: dict[str, Any] | None) -> list[tuple[str, str, Any]]:
+    """Every (where, part, value) the package and the report state about epsilon and delta."""
+    out: list[tuple[str, str, Any]] = [
+        ("datapackage.json", "total epsilon", privacy.get("epsilon")),
+        ("datapackage.json", "total delta", privacy.get("delta")),
+    ]
+    if report is None:
+        return out
+    total = report.get("total", {})
+    out += [("report", "total epsilon", total.get("epsilon")), ("report", "total delta", total.get("delta"))]
+    for part in report.get("privacy", {}).get("spent", {}).get("parts", []):
+        out.append(("report", f"{part.get('name')} epsilon", part.get("epsilon")))
+        out.append(("report", f"{part.get('name')} delta", part.get("delta")))
+    return out
+
+
+def _achieved_losses(report: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """The losses OpenDP certified for each part, as the report states them (at most what was charged)."""
+    if report is None:
+        return []
+    out = [
+        ("aggregates epsilon", report.get("differential_privacy", {}).get("epsilon")),
+        ("aggregates delta", report.get("differential_privacy", {}).get("delta")),
+    ]
+    if "synthetic" in report:
+        out += [
+            ("synthetic epsilon", report["synthetic"].get("epsilon")),
+            ("synthetic delta", report["synthetic"].get("delta")),
+        ]
+    return out
+
+
+def _recorded(entry: Entry, what: str) -> float | None:
+    """What the ledger entry records for ``what`` ("total epsilon", "synthetic delta", ...)."""
+    part, measure = what.rsplit(" ", 1)
+    if part == "total":
+        return float(getattr(entry, measure))
+    for p in entry.parts:
+        if p.name == part:
+            return float(getattr(p, measure))
+    return None
+
+
+def _over_budget_without_override(ledger: Ledger) -> list[str]:
+    """Releases that took the running total over the budget and name no override."""
+    out, epsilon, delta = [], 0.0, 0.0
+    for entry in ledger.entries:
+        epsilon, delta = epsilon + entry.epsilon, delta + entry.delta
+        over = epsilon > ledger.epsilon_budget * (1 + 1e-12) or delta > ledger.delta_budget * (1 + 1e-12)
+        if over and not (entry.override_by and entry.override_reason):
+            out.append(entry.release)
+    return out
+
+
+def verify_release(directory: Path, keyring: Keyring) -> Verification:
+    """Every check of the release in ``directory``; ``ok`` only when none fails.
+
+    ``keyring`` must hold the key the ledger was chained with (``EncryptionKeyError`` otherwise)."""
     package = _package(directory)
     privacy = package["ctdx:privacy"]
     problems: list[Problem] = []
@@ -147,18 +225,36 @@ def verify_release(directory: Path) -> Verification:
             fail(resource["path"], exc.code, exc.message)
 
     checks += 1
+    report = _report_json(directory / privacy["report"])
+    if report is None:
+        fail(privacy["report"], "report_unreadable", "the report is missing or not JSON")
+    elif report.get("k_anonymity", {}).get("k") != k:
+        fail(privacy["report"], "k_mismatch", "the report states another k than the package")
     try:
-        ledger = load_ledger(directory / privacy["ledger"])
+        ledger = load_ledger(directory / privacy["ledger"], keyring)
+    except EncryptionKeyError:
+        raise
     except CtdxError as exc:
         fail(privacy["ledger"], exc.code, exc.message)
     else:
         if ledger.head != privacy["ledger_head"]:
             fail(privacy["ledger"], "ledger_head", "the ledger is not the one this release was recorded in")
+        for release in _over_budget_without_override(ledger):
+            fail(privacy["ledger"], "over_budget", f"release {release} went over the budget without a named override")
         entry = next((e for e in ledger.entries if e.release == privacy["release"]), None)
         if entry is None:
             fail(privacy["ledger"], "ledger_entry", "the ledger has no entry for this release")
-        elif entry.epsilon < float(privacy["epsilon"]) - 1e-9 or entry.delta < float(privacy["delta"]) - 1e-15:
-            fail(privacy["ledger"], "ledger_entry", "the ledger records less privacy loss than the release spent")
+        else:
+            for where, what, stated in _stated_losses(privacy, report):
+                checks += 1
+                recorded = _recorded(entry, what)
+                if recorded is None or not _same(stated, recorded):
+                    fail(where, "loss_mismatch", f"the {what} stated differs from the ledger's record of this release")
+            for what, stated in _achieved_losses(report):
+                checks += 1
+                recorded = _recorded(entry, what)
+                if recorded is None or not isinstance(stated, int | float) or stated > recorded * (1 + 1e-9) + 1e-15:
+                    fail("report", "loss_mismatch", f"the {what} achieved is more than the ledger charged")
     for key in ("report", "report_html"):
         checks += 1
         report = directory / privacy[key]
