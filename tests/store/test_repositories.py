@@ -8,8 +8,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from ctdx.casework import CaseworkContext, Purpose, ReferralState, move_referral, record_consent, refer
 from ctdx.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
-from ctdx.store import Actor, Store
+from ctdx.store import Actor, CaseRepository, Store
 from ctdx.store.tables import AuditEventRow
 from tests.store.records import birth_date, family_name, given_name, identity_number, record, records
 
@@ -38,8 +39,6 @@ def test_an_organisation_cannot_see_another_organisations_cases(store: Store) ->
             cases.get(case_id)
         with pytest.raises(NotFoundError):
             cases.read_identifying(case_id)
-        with pytest.raises(NotFoundError):
-            cases.record_consent(case_id, "referral", granted=True, decided_on=dt.date(2024, 1, 1))
     unknown = uuid.uuid4()
     with store.cases(worker_b) as cases, pytest.raises(NotFoundError) as missing:
         cases.get(unknown)
@@ -47,45 +46,46 @@ def test_an_organisation_cannot_see_another_organisations_cases(store: Store) ->
     assert str(error.value).replace(str(case_id), "ID") == str(missing.value).replace(str(unknown), "ID")
 
 
+def _referral_with_consent(store: Store, worker_a: Actor, case_id: uuid.UUID) -> uuid.UUID:
+    """A referral of A's case to B through ``ctdx.casework``, the one path that writes referrals."""
+    with store.transaction() as session:
+        ctx = CaseworkContext(session, store.cipher, worker_a)
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=dt.date(2024, 1, 1), recipient="ngo-b")
+        return refer(ctx, case_id, "ngo-b", reason="AdditionalServicesRequired").id
+
+
 def test_an_accepted_referral_lets_the_receiving_organisation_read_the_case(store: Store) -> None:
     worker_a, worker_b, case_id = _two_organisations(store)
-    with store.cases(worker_a) as cases:
-        referral = cases.refer(case_id, "ngo-b", reason="AdditionalServicesRequired")
-    assert referral.status == "pending"
-    with store.cases(worker_b) as cases:
-        with pytest.raises(NotFoundError):
-            cases.get(case_id)  # pending: not yet
-        accepted = cases.decide_referral(referral.id, accept=True)
-    assert accepted.status == "accepted"
+    referral_id = _referral_with_consent(store, worker_a, case_id)
+    with store.cases(worker_b) as cases, pytest.raises(NotFoundError):
+        cases.get(case_id)  # in progress: not yet
+    with store.transaction() as session:
+        move_referral(CaseworkContext(session, store.cipher, worker_b), referral_id, ReferralState.ACCEPTED)
     with store.cases(worker_b) as cases:
         assert cases.count() == 2
         assert cases.get(case_id).reference
-        assert cases.read_identifying(case_id) == record(0)
-        with pytest.raises(ConflictError):
-            cases.decide_referral(referral.id, accept=False)
+        got = cases.read_identifying(case_id)
+    # the receiver reads the person's identifying fields; casework wrote the referral onto the case
+    assert {k: v for k, v in got.values.items() if k.startswith("prs_")} == {
+        k: v for k, v in record(0).values.items() if k.startswith("prs_")
+    }
+    assert got.values["cas_ReferredOrganisation"] == "ngo-b"
 
 
-def test_a_declined_referral_keeps_the_case_hidden(store: Store) -> None:
+def test_a_rejected_referral_keeps_the_case_hidden(store: Store) -> None:
     worker_a, worker_b, case_id = _two_organisations(store)
-    with store.cases(worker_a) as cases:
-        referral = cases.refer(case_id, "ngo-b")
-    with store.cases(worker_a) as cases, pytest.raises(NotFoundError):
-        cases.decide_referral(referral.id, accept=True)  # only the receiving organisation decides
-    with store.cases(worker_b) as cases:
-        cases.decide_referral(referral.id, accept=False)
+    referral_id = _referral_with_consent(store, worker_a, case_id)
+    with store.transaction() as session:
+        move_referral(
+            CaseworkContext(session, store.cipher, worker_b), referral_id, ReferralState.REJECTED, reason="no capacity"
+        )
     with store.cases(worker_b) as cases, pytest.raises(NotFoundError):
         cases.get(case_id)
 
 
-def test_only_the_owning_organisation_refers_a_case(store: Store) -> None:
-    worker_a, worker_b, case_id = _two_organisations(store)
-    with store.cases(worker_b) as cases, pytest.raises(NotFoundError):
-        cases.refer(case_id, "ngo-b")
-    with store.cases(worker_a) as cases:
-        with pytest.raises(ValidationError):
-            cases.refer(case_id, "ngo-a")
-        with pytest.raises(NotFoundError):
-            cases.refer(case_id, "ngo-unknown")
+def test_the_repository_has_no_second_path_that_writes_referrals_or_consent() -> None:
+    # referrals and consent go through the casework consent gate only
+    assert not {"refer", "decide_referral", "record_consent"} & set(dir(CaseRepository))
 
 
 def test_reading_identifying_fields_is_audited_with_field_names(store: Store) -> None:
@@ -111,8 +111,6 @@ def test_a_viewer_sees_cases_but_not_identities(store: Store) -> None:
         assert "prs_FirstName" not in summary.values and summary.values["prs_Gender"] == "Masculine"
         with pytest.raises(PermissionDenied):
             cases.read_identifying(case_id)
-        with pytest.raises(PermissionDenied):
-            cases.record_consent(case_id, "interview", granted=True, decided_on=dt.date(2024, 1, 1))
 
 
 def test_lookups_by_name_and_birth_date_are_exact_after_normalisation(store: Store) -> None:
@@ -130,12 +128,12 @@ def test_lookups_by_name_and_birth_date_are_exact_after_normalisation(store: Sto
 
 def test_consent_and_screening_results_are_recorded_and_audited(store: Store) -> None:
     worker_a, _, case_id = _two_organisations(store)
+    with store.transaction() as session:
+        ctx = CaseworkContext(session, store.cipher, worker_a)
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=True, decided_on=dt.date(2024, 3, 1))
+        record_consent(ctx, case_id, Purpose.REFERRAL, granted=False, decided_on=dt.date(2024, 4, 1))
     with store.cases(worker_a) as cases:
-        cases.record_consent(case_id, "referral", granted=True, decided_on=dt.date(2024, 3, 1))
-        cases.record_consent(case_id, "referral", granted=False, decided_on=dt.date(2024, 4, 1))
         result_id = cases.add_screening_result(case_id, "ilo-delphi", "2009.1", {"outcome": "strong"})
-        with pytest.raises(ValidationError):
-            cases.record_consent(case_id, "gossip", granted=True, decided_on=dt.date(2024, 4, 1))  # type: ignore[arg-type]
         consents = cases.consents(case_id)
     assert [(c.purpose, c.status) for c in consents] == [("referral", "granted"), ("referral", "withdrawn")]
     with store.transaction() as session:

@@ -8,7 +8,7 @@ from ctdx.store.actor import Actor, Role
 from ctdx.store.audit import AuditReport, verify_audit
 from ctdx.store.importer import ImportOutcome
 from ctdx.store.keyring import Keyring, init_keyring, load_keyring
-from ctdx.store.repositories import CaseRepository, CaseSummary, ConsentInfo, ReferralInfo
+from ctdx.store.repositories import CaseRepository, CaseSummary, ConsentInfo
 from ctdx.store.rotation import RotationOutcome, rotate_keys
 from ctdx.store.schema import SchemaStatus, head_revision, schema_status, upgrade
 from ctdx.store.store import CaseCounts, OrganisationRef, Store, open_store
@@ -23,7 +23,6 @@ __all__ = [
     "ImportOutcome",
     "Keyring",
     "OrganisationRef",
-    "ReferralInfo",
     "Role",
     "RotationOutcome",
     "SchemaStatus",

@@ -1,10 +1,13 @@
 """Repositories: what an actor may see and do with cases, with organisation scoping inside, not in callers.
 
 A ``CaseRepository`` is built for one ``Actor``. It sees the cases of the actor's organisation and the
-cases referred or transferred to that organisation once the referral was accepted; any other case is
+cases referred to that organisation once the referral was accepted (a transfer makes it the owner); any other case is
 ``NotFoundError``, exactly as if it did not exist (a "forbidden" answer would confirm that it exists).
 Reads return non-identifying values only; ``read_identifying`` is the one method that decrypts, and it
 appends a ``read_identifying`` audit event naming the fields it returned. Every write appends an event.
+
+Referrals, transfers and consent decisions are written by ``ctdx.casework`` only, where the consent gate
+and Primero's referral states live; this module reads their outcome (an accepted referral opens a case).
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from ctdx.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
@@ -23,12 +26,8 @@ from ctdx.store import audit
 from ctdx.store.actor import Actor
 from ctdx.store.case_rows import ChildRows, case_row, load_parts, new_reference, now, person_row, to_record
 from ctdx.store.crypto import FieldCipher, normalise_name
-from ctdx.store.tables import Case, Consent, Organisation, Person, Referral, ScreeningResult, VictimContext
+from ctdx.store.tables import Case, Consent, Person, Referral, ScreeningResult, VictimContext
 from ctdx.store.values import decode, split_record
-
-ConsentPurpose = Literal["interview", "referral", "data_sharing", "research"]
-CONSENT_PURPOSES: tuple[ConsentPurpose, ...] = ("interview", "referral", "data_sharing", "research")
-ReferralKind = Literal["referral", "transfer"]
 
 
 @dataclass(frozen=True)
@@ -42,17 +41,6 @@ class CaseSummary:
     opened_date: dt.date | None
     source: SourceRef | None
     values: dict[str, FieldValue]
-
-
-@dataclass(frozen=True)
-class ReferralInfo:
-    id: uuid.UUID
-    case_id: uuid.UUID
-    kind: str
-    from_organisation_id: uuid.UUID
-    to_organisation_id: uuid.UUID
-    status: str
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -74,13 +62,14 @@ class CaseRepository:
     # -- scoping -----------------------------------------------------------------------------------------
     def _visible(self) -> ColumnElement[bool]:
         accepted = select(Referral.case_id).where(
-            Referral.to_organisation_id == self.actor.organisation_id, Referral.status == "accepted"
+            Referral.to_organisation_id == self.actor.organisation_id,
+            Referral.kind == "referral",
+            Referral.status == "accepted",
         )
         return or_(Case.organisation_id == self.actor.organisation_id, Case.id.in_(accepted))
 
-    def _case(self, case_id: uuid.UUID, *, own: bool = False) -> Case:
-        condition = Case.organisation_id == self.actor.organisation_id if own else self._visible()
-        case = self.session.scalars(select(Case).where(Case.id == case_id, condition)).one_or_none()
+    def _case(self, case_id: uuid.UUID) -> Case:
+        case = self.session.scalars(select(Case).where(Case.id == case_id, self._visible())).one_or_none()
         if case is None:
             raise NotFoundError(f"no case {case_id}", case_id=str(case_id))
         return case
@@ -220,106 +209,6 @@ class CaseRepository:
             audit.CreateEvent(actor=self.actor, entity="case_file", entity_id=str(case_id), fields=tuple(fields)),
         )
         return self.get(case_id)
-
-    def refer(
-        self, case_id: uuid.UUID, to_organisation: str, reason: str | None = None, kind: ReferralKind = "referral"
-    ) -> ReferralInfo:
-        """Refer (or transfer) one of the actor's own cases to another organisation, by its code."""
-        self._require_write()
-        case = self._case(case_id, own=True)
-        target = self.session.scalars(select(Organisation).where(Organisation.code == to_organisation)).one_or_none()
-        if target is None:
-            raise NotFoundError(f"no organisation {to_organisation!r}")
-        if target.id == case.organisation_id:
-            raise ValidationError("a case cannot be referred to its own organisation")
-        referral_id = uuid.uuid4()
-        self.session.execute(
-            insert(Referral).values(
-                id=referral_id,
-                case_id=case.id,
-                kind=kind,
-                from_organisation_id=case.organisation_id,
-                to_organisation_id=target.id,
-                status="pending",
-                reason=reason,
-                referred_at=now(),
-                created_by=self.actor.label,
-            )
-        )
-        audit.append(
-            self.session,
-            audit.CreateEvent(
-                actor=self.actor,
-                entity="referral",
-                entity_id=str(referral_id),
-                detail={"case_id": str(case.id), "kind": kind},
-            ),
-        )
-        return self._referral(referral_id)
-
-    def _referral(self, referral_id: uuid.UUID) -> ReferralInfo:
-        row = self.session.get(Referral, referral_id)
-        org = self.actor.organisation_id
-        if row is None or org not in (row.from_organisation_id, row.to_organisation_id):
-            raise NotFoundError(f"no referral {referral_id}")
-        self.session.refresh(row)
-        return ReferralInfo(
-            row.id, row.case_id, row.kind, row.from_organisation_id, row.to_organisation_id, row.status, row.reason
-        )
-
-    def decide_referral(self, referral_id: uuid.UUID, *, accept: bool) -> ReferralInfo:
-        """Accept or decline a pending referral addressed to the actor's organisation."""
-        self._require_write()
-        row = self.session.get(Referral, referral_id)
-        if row is None or row.to_organisation_id != self.actor.organisation_id:
-            raise NotFoundError(f"no referral {referral_id}")
-        if row.status != "pending":
-            raise ConflictError(f"referral {referral_id} is already {row.status}")
-        status = "accepted" if accept else "declined"
-        self.session.execute(update(Referral).where(Referral.id == referral_id).values(status=status, decided_at=now()))
-        audit.append(
-            self.session,
-            audit.UpdateEvent(
-                actor=self.actor,
-                entity="referral",
-                entity_id=str(referral_id),
-                fields=("status",),
-                detail={"status": status},
-            ),
-        )
-        return self._referral(referral_id)
-
-    def record_consent(
-        self, case_id: uuid.UUID, purpose: ConsentPurpose, *, granted: bool, decided_on: dt.date
-    ) -> ConsentInfo:
-        """Record that consent for ``purpose`` was granted or withdrawn on ``decided_on``."""
-        self._require_write()
-        if purpose not in CONSENT_PURPOSES:
-            raise ValidationError(f"unknown consent purpose {purpose!r}; expected one of {', '.join(CONSENT_PURPOSES)}")
-        case = self._case(case_id)
-        status = "granted" if granted else "withdrawn"
-        consent_id = uuid.uuid4()
-        self.session.execute(
-            insert(Consent).values(
-                id=consent_id,
-                case_id=case.id,
-                purpose=purpose,
-                status=status,
-                decided_on=decided_on,
-                recorded_by=self.actor.label,
-                recorded_at=now(),
-            )
-        )
-        audit.append(
-            self.session,
-            audit.CreateEvent(
-                actor=self.actor,
-                entity="consent",
-                entity_id=str(consent_id),
-                detail={"case_id": str(case.id), "purpose": purpose, "status": status},
-            ),
-        )
-        return ConsentInfo(purpose, status, decided_on, self.actor.label)
 
     def consents(self, case_id: uuid.UUID) -> list[ConsentInfo]:
         """Every consent decision of a case, oldest first (the last one per purpose is the current one)."""
