@@ -1,12 +1,14 @@
-"""Attacks on a release, in the manner of anonymeter (Giomi et al., PoPETs 2023).
+"""Privacy risk of released microdata: exact copies, leaked rare combinations, and attacks in the manner of
+anonymeter (Giomi et al., PoPETs 2023).
 
 Own code rather than the anonymeter package: anonymeter needs pandas and scikit-learn at pinned versions and
 works on data frames; ours runs on the integer matrices the release already holds and is a few dozen lines.
 
-The attacker knows the auxiliary columns of a target and reads the secret column off the release row that
-matches the target on the most auxiliary columns (ties broken at random). The attack is run on targets from
-the training data (main) and from the control split the release never saw (control); the risk is
-(main - control) / (1 - control), with 95 % Wilson intervals on both rates carried to the risk's bounds.
+Each attack (singling out, linkability, inference) is run on targets from the training data (main) and
+from a control split the release never saw (control); the risk is (main - control) / (1 - control), with
+95 % Wilson intervals on both rates carried to the risk's bounds. Inference: the attacker knows the
+auxiliary columns of a target and reads the secret column off the release row that matches the target on
+the most auxiliary columns (ties broken at random).
 """
 
 from __future__ import annotations
@@ -107,7 +109,10 @@ def singling_out_risk(
     Each query is the conjunction ``column = value`` over ``columns`` random columns of a random release row
     that the query isolates within the release. It succeeds when it matches exactly one row of a train
     sample as large as the control split (main) or exactly one control row (control); comparing equal
-    sizes keeps the control a fair baseline (a smaller table makes any predicate more likely unique)."""
+    sizes keeps the control a fair baseline (a smaller table makes any predicate more likely unique). The
+    price: a row the generator memorised is in that sample only |control| / |train| of the time, so against
+    a memorising generator this risk understates the truth by about that factor (read it as a lower bound
+    there; the exact-copy share in the report measures memorisation directly)."""
     rng = np.random.default_rng(seed)
     main_rows = _same_size(train, control, rng)
     tried = hits_main = hits_control = 0
