@@ -43,6 +43,7 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     run("contribute", "secret", str(secret))
     assert secret.stat().st_mode & 0o077 == 0
     database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    assert "hub schema at revision" in run("hub", "upgrade", "--database", database)
     packages = []
     for org in ORGANISATIONS:
         key = tmp_path / f"{org}.pem"
@@ -53,9 +54,19 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
         consented = tmp_path / f"{org}.consented"
         consented.write_text("\n".join(e.record_id for e in COHORT if e.organisation == org and e.consent))
         package = tmp_path / f"{org}.package.json"
-        args = ["--organisation", org, "--secret", str(secret), "--signing-key", str(key)]
+        args = ["--organisation", org, "--hub", "hub", "--secret", str(secret), "--signing-key", str(key)]
         cases = write_cases(tmp_path / f"{org}.jsonl", org)
-        output = run("contribute", "build", str(cases), *args, "--consented", str(consented), "--out", str(package))
+        output = run(
+            "contribute",
+            "build",
+            "--from-file",
+            str(cases),
+            *args,
+            "--consented",
+            str(consented),
+            "--out",
+            str(package),
+        )
         assert "cases" in output
         packages.append(str(package))
     output = run("hub", "receive", *packages, "--database", database)
@@ -76,27 +87,19 @@ def test_a_tampered_package_file_is_refused_with_the_integrity_exit_code(tmp_pat
     public = re.search(r"([0-9a-f]{64})", run("contribute", "signing-key", str(key)))
     assert public is not None
     database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    run("hub", "upgrade", "--database", database)
     run("hub", "register", "ngo", public.group(1), "--database", database)
     consented = tmp_path / "c"
     consented.write_text("n1\nn2\n")
     package = tmp_path / "p.json"
     cases = write_cases(tmp_path / "ngo.jsonl", "ngo")
     # Which cases may be shared is never assumed: --consented is required.
-    missing = [
-        "contribute",
-        "build",
-        str(cases),
-        "--organisation",
-        "ngo",
-        "--secret",
-        str(secret),
-        "--out",
-        str(package),
-    ]
+    missing = ["contribute", "build", "--from-file", str(cases), "--organisation", "ngo", "--hub", "hub"]
+    missing += ["--secret", str(secret), "--out", str(package)]
     assert runner.invoke(app, [*missing, "--signing-key", str(key)]).exit_code != 0
     assert not package.exists()
-    args = ["--organisation", "ngo", "--secret", str(secret), "--signing-key", str(key), "--consented", str(consented)]
-    run("contribute", "build", str(cases), *args, "--out", str(package))
+    args = ["--organisation", "ngo", "--hub", "hub", "--secret", str(secret), "--signing-key", str(key)]
+    run("contribute", "build", "--from-file", str(cases), *args, "--consented", str(consented), "--out", str(package))
     envelope = json.loads(package.read_text())
     signature = bytearray(base64.b64decode(envelope["signature"]))
     signature[0] ^= 1

@@ -40,7 +40,7 @@ def package(org: str, entries: tuple[Entry, ...] = COHORT, created: dt.datetime 
 
 
 def new_hub(path: Path) -> Hub:
-    hub = Hub(f"sqlite:///{path}")
+    hub = Hub(f"sqlite:///{path}", create=True)
     for org in ORGANISATIONS:
         hub.register_organisation(org, public_key_text(KEYS[org]))
     return hub
@@ -163,7 +163,7 @@ def test_a_tampered_package_is_refused(tmp_path: Path) -> None:
 
 
 def test_unregistered_organisations_and_other_secrets_are_refused(tmp_path: Path) -> None:
-    hub = Hub(f"sqlite:///{tmp_path / 'hub.sqlite'}")
+    hub = Hub(f"sqlite:///{tmp_path / 'hub.sqlite'}", create=True)
     with pytest.raises(NotFoundError):
         hub.receive(package("ngo"))
     hub.register_organisation("ngo", public_key_text(KEYS["ngo"]))

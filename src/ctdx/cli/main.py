@@ -7,11 +7,12 @@ import typer
 from ctdx import __version__
 from ctdx.cli import audit as audit_cli
 from ctdx.cli import case as case_cli
+from ctdx.cli import contribute as contribute_cli
 from ctdx.cli import db as db_cli
 from ctdx.cli import demo as demo_cli
+from ctdx.cli import hub as hub_cli
 from ctdx.cli import importing as importing_cli
 from ctdx.cli import keys as keys_cli
-from ctdx.cli import linkage as linkage_cli
 from ctdx.cli import portal as portal_cli
 from ctdx.cli import release as release_cli
 from ctdx.cli import sample as sample_cli
@@ -36,8 +37,8 @@ app.add_typer(keys_cli.app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
 app.add_typer(case_cli.app, name="case")
-app.add_typer(linkage_cli.contribute_app, name="contribute")
-app.add_typer(linkage_cli.hub_app, name="hub")
+app.add_typer(contribute_cli.app, name="contribute")
+app.add_typer(hub_cli.app, name="hub")
 app.command("serve")(serve_cli.serve)
 app.add_typer(users_cli.app, name="users")
 app.add_typer(portal_cli.app, name="portal")

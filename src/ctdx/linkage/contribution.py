@@ -118,6 +118,14 @@ class ContributionReport:
     included: int
     withdrawn: int
     problems: tuple[CaseProblem, ...] = field(default_factory=tuple)
+    # Which of the organisation's own cases went in: for its audit and checks; never part of the package.
+    included_sources: tuple[SourceRef, ...] = field(default_factory=tuple)
+    withdrawn_sources: tuple[SourceRef, ...] = field(default_factory=tuple)
+
+    @property
+    def package_id(self) -> str:
+        """The id the hub gives the package: SHA-256 of its signed payload."""
+        return hashlib.sha256(base64.b64decode(_envelope(self.package)["payload"])).hexdigest()
 
 
 def build_contribution(
@@ -141,10 +149,13 @@ def build_contribution(
     entries: list[dict[str, Any]] = []
     withdrawn: list[str] = []
     problems: list[CaseProblem] = []
+    included_sources: list[SourceRef] = []
+    withdrawn_sources: list[SourceRef] = []
     for case in cases:
         reference = case_reference(secret, organisation, case.source)
         if not consented(case):
             withdrawn.append(reference)
+            withdrawn_sources.append(case.source)
             continue
         try:
             identity = identity_of(case.values)
@@ -153,6 +164,7 @@ def build_contribution(
             problems.append(CaseProblem(where, str(exc.context.get("field", "")), exc.code, exc.message))
             continue
         encodings = encoder.encode(identity)
+        included_sources.append(case.source)
         entries.append(
             {
                 "ref": reference,
@@ -182,6 +194,8 @@ def build_contribution(
         included=len(entries),
         withdrawn=len(withdrawn),
         problems=tuple(problems),
+        included_sources=tuple(included_sources),
+        withdrawn_sources=tuple(withdrawn_sources),
     )
 
 

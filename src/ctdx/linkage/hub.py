@@ -8,88 +8,81 @@ before it (checked by the secret's public fingerprint). A re-contributed case re
 version; a case listed as withdrawn is deleted. ``link`` runs the privacy-mode linkage over everything
 stored and records a person id per case and the run's summary (counts only).
 
-Storage is SQLAlchemy Core on any URL (SQLite for a laptop hub, PostgreSQL for a shared one); its tables
-are created on first use, in their own metadata, apart from an organisation's case store.
+Storage is SQLAlchemy Core on any URL (SQLite for a laptop hub, PostgreSQL for a shared one). The tables
+(``hub_tables``) are versioned by the hub's own Alembic migrations (``hub_schema``, ``ctdx hub upgrade``),
+apart from an organisation's case store; a database holding a case store is refused.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import create_engine, delete, func, insert, make_url, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ctdx.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from ctdx.linkage.blocking import encoding_blocking_keys
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig
 from ctdx.linkage.contribution import load_public_key, open_contribution, package_organisation
-from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, FIELD_NAMES, EncodingConfig
+from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, EncodingConfig
+from ctdx.linkage.hub_schema import HubSchemaStatus, hub_status, upgrade_hub
+from ctdx.linkage.hub_tables import cases, organisations, packages, runs, settings_table
 from ctdx.linkage.linking import LinkageInput, LinkageResult, link
 from ctdx.linkage.scoring import ScoringConfig
 
-metadata = MetaData()
 
-organisations = Table(
-    "hub_organisation",
-    metadata,
-    Column("org_id", String(200), primary_key=True),
-    Column("public_key", String(64), nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-)
-settings_table = Table(
-    "hub_setting",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-packages = Table(
-    "hub_package",
-    metadata,
-    Column("package_id", String(64), primary_key=True),
-    Column("org_id", String(200), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("cases", Integer, nullable=False),
-    Column("withdrawn", Integer, nullable=False),
-)
-cases = Table(
-    "hub_case",
-    metadata,
-    Column("org_id", String(200), primary_key=True),
-    Column("case_ref", String(64), primary_key=True),
-    Column("package_id", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("fields", Text, nullable=False),
-    *[Column(f"enc_{name}", LargeBinary, nullable=True) for name in FIELD_NAMES],
-    Column("person_id", String(40), nullable=True),
-)
-runs = Table(
-    "hub_linkage_run",
-    metadata,
-    Column("run_id", String(36), primary_key=True),
-    Column("ran_at", DateTime(timezone=True), nullable=False),
-    Column("summary", Text, nullable=False),
-)
+def safe_url(url: str) -> str:
+    """The URL as it may be printed: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise ValidationError("the hub database URL is not a SQLAlchemy URL", field="database") from None
+
+
+def _engine(url: str) -> Engine:
+    try:
+        return create_engine(url)
+    except (ArgumentError, SQLAlchemyError, ImportError) as exc:
+        raise StoreError("the hub database cannot be opened", error=type(exc).__name__) from None
+
+
+def hub_database_status(url: str) -> HubSchemaStatus:
+    """The hub database's schema revision (reads only)."""
+    engine = _engine(url)
+    try:
+        return hub_status(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError("the hub database cannot be read", error=type(exc).__name__) from None
+    finally:
+        engine.dispose()
+
+
+def upgrade_hub_database(url: str) -> HubSchemaStatus:
+    """Create the hub schema, or migrate it to this version's, and return the new status."""
+    engine = _engine(url)
+    try:
+        return upgrade_hub(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError("the hub database cannot be migrated", error=type(exc).__name__) from None
+    finally:
+        engine.dispose()
+
+
+def _encode(encodings: dict[str, bytes | None]) -> str:
+    return json.dumps(
+        {k: base64.b64encode(v).decode() if v else None for k, v in sorted(encodings.items())}, sort_keys=True
+    )
+
+
+def _decode(text: str, names: tuple[str, ...]) -> dict[str, bytes | None]:
+    stored = json.loads(text)
+    return {name: base64.b64decode(stored[name]) if stored.get(name) else None for name in names}
 
 
 @dataclass(frozen=True)
@@ -107,13 +100,30 @@ class Receipt:
 class Hub:
     """A hub's store and the operations on it."""
 
-    def __init__(self, url: str, config: EncodingConfig = DEFAULT_ENCODING_CONFIG) -> None:
+    def __init__(self, url: str, config: EncodingConfig = DEFAULT_ENCODING_CONFIG, *, create: bool = False) -> None:
+        """Open the hub at ``url``. ``create=True`` creates or migrates its schema (``ctdx hub upgrade``);
+        otherwise a database without the current hub schema is ``StoreError``."""
         self.config = config
+        self.url = safe_url(url)
+        self.engine: Engine = _engine(url)
         try:
-            self.engine: Engine = create_engine(url)
-            metadata.create_all(self.engine)
+            status = upgrade_hub(self.engine) if create else hub_status(self.engine)
         except SQLAlchemyError as exc:
+            self.engine.dispose()
             raise StoreError("the hub database cannot be opened", error=type(exc).__name__) from None
+        except BaseException:
+            self.engine.dispose()
+            raise
+        if not status.up_to_date:
+            self.engine.dispose()
+            what = "no hub schema" if status.empty else f"hub schema revision {status.current}, not {status.head}"
+            raise StoreError(f"the database at {self.url} has {what}; run `ctdx hub upgrade`", revision=status.current)
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def register_organisation(self, org_id: str, public_key: str) -> None:
         """Record an organisation's public key; re-registering with another key is a conflict."""
@@ -170,7 +180,7 @@ class Hub:
                     "package_id": contribution.package_id,
                     "created_at": contribution.created,
                     "fields": json.dumps(case.fields, sort_keys=True),
-                    **{f"enc_{name}": case.encodings.get(name) for name in FIELD_NAMES},
+                    "encodings": _encode(case.encodings),
                     "person_id": None,
                 }
                 key_of = (cases.c.org_id == contribution.organisation) & (cases.c.case_ref == case.ref)
@@ -202,7 +212,8 @@ class Hub:
         """Every stored case as a privacy-mode linkage input, in a stable order."""
         with self.engine.connect() as db:
             rows = db.execute(select(cases).order_by(cases.c.org_id, cases.c.case_ref)).mappings().all()
-        encodings = [{name: row[f"enc_{name}"] for name in FIELD_NAMES} for row in rows]
+        names = tuple(spec.name for spec in self.config.fields)
+        encodings = [_decode(row["encodings"], names) for row in rows]
         keys = encoding_blocking_keys(encodings)
         return [
             LinkageInput(f"{row['org_id']}:{row['case_ref']}", row["org_id"], enc, block)
@@ -251,11 +262,12 @@ class Hub:
 
     def field_encodings(self, field_name: str) -> list[bytes]:
         """The stored encodings of one field (for the attack check's exposure measure)."""
-        if field_name not in FIELD_NAMES:
+        if field_name not in {spec.name for spec in self.config.fields}:
             raise ValidationError("no such encoded field", field=field_name)
-        column = cases.c[f"enc_{field_name}"]
         with self.engine.connect() as db:
-            return [bytes(v) for (v,) in db.execute(select(column).where(column.is_not(None)))]
+            rows = db.execute(select(cases.c.encodings)).scalars().all()
+        found = (_decode(text, (field_name,))[field_name] for text in rows)
+        return [value for value in found if value is not None]
 
     def close(self) -> None:
         self.engine.dispose()

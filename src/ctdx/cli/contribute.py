@@ -1,0 +1,179 @@
+"""``ctdx contribute``: an organisation's side of privacy-preserving linkage.
+
+``build`` reads the organisation's cases from its store (``--database``, default ``CTDX_DATABASE_URL``, and
+the store's key file), keeps those whose recorded consent allows sharing with the hub, and writes the
+signed package (``ctdx.linkage.store_contribution``); ``--from-file`` builds from a case file instead, with
+the consented record ids given in a file. ``secret`` and ``signing-key`` create the shared linkage secret
+and the organisation's key; ``duplicates`` finds the organisation's own duplicates in plaintext mode.
+Output names files, counts and codes: never an identifying value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+from ctdx.cli.console import cli_errors, console, err_console
+from ctdx.cli.hub import print_linkage_result, read_file
+from ctdx.errors import InputFileError, ValidationError
+from ctdx.linkage.clustering import ClusteringConfig
+from ctdx.linkage.contribution import (
+    ContributionReport,
+    build_contribution,
+    generate_signing_key,
+    load_signing_key,
+    public_key_text,
+    signing_key_to_pem,
+)
+from ctdx.linkage.encoding import LinkageSecret
+from ctdx.linkage.linking import deduplicate_cases
+from ctdx.model.records import CaseRecord
+
+app = typer.Typer(
+    help="Contribute consented, de-identified cases with linkage encodings to a hub.", no_args_is_help=True
+)
+
+THRESHOLD = typer.Option(0.9, "--threshold", help="Match probability at which two cases are the same person.")
+SYSTEM = "ctdx-contribute"
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` readable by its owner only; refuse to overwrite."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputFileError("the file exists already; it is never overwritten", path=str(path)) from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _cases(path: Path) -> Iterator[CaseRecord]:
+    """The valid cases of a case file (any format ``ctdx import`` reads); problems go to stderr."""
+    from ctdx.ingest.pipeline import FileReading, ReadOptions
+
+    with FileReading(path, ReadOptions()) as reading:
+        yield from reading.records()
+        report = reading.report
+    if report.rows_refused:
+        err_console.print(
+            f"{report.rows_refused} rows of {path.name} were refused: check them with ctdx import --dry-run"
+        )
+
+
+@app.command("secret")
+def new_secret(out: Path = typer.Argument(..., help="Where to write the new linkage secret.")) -> None:
+    """Create the linkage secret. One organisation creates it and hands it to the others, never to the hub."""
+    with cli_errors():
+        secret = LinkageSecret.generate()
+        write_private(out, (secret.to_text() + "\n").encode())
+    console.print(f"created {out} (fingerprint {secret.fingerprint}); share it with contributing organisations only")
+
+
+@app.command("signing-key")
+def new_signing_key(
+    out: Path = typer.Argument(..., help="Where to write the organisation's private signing key."),
+) -> None:
+    """Create the organisation's Ed25519 signing key and print the public key to register at the hub."""
+    with cli_errors():
+        key = generate_signing_key()
+        write_private(out, signing_key_to_pem(key))
+    console.print(f"created {out}; register this public key at the hub:", highlight=False)
+    typer.echo(public_key_text(key))
+
+
+def _from_store(
+    database: str | None, organisation: str, hub: str, user: str | None, secret: LinkageSecret, key_pem: bytes
+) -> ContributionReport:
+    from ctdx.casework.actors import casework_session
+    from ctdx.linkage.store_contribution import contribute_from_store
+    from ctdx.settings import load_settings
+    from ctdx.store import open_store
+
+    key = load_signing_key(key_pem)
+    system = None if user is not None else SYSTEM
+    with (
+        open_store(load_settings().with_database(database)) as store,
+        casework_session(store, user=user, system=system, organisation=organisation) as ctx,
+    ):
+        return contribute_from_store(ctx, hub, secret=secret, signing_key=key)
+
+
+@app.command("build")
+def build(
+    organisation: str = typer.Option(..., "--organisation", help="The organisation's code, as registered at the hub."),
+    hub: str = typer.Option(..., "--hub", help="The hub's id: the recipient the data-sharing consents name."),
+    secret_file: Path = typer.Option(..., "--secret", help="The linkage secret file."),
+    key_file: Path = typer.Option(..., "--signing-key", help="The organisation's signing key file."),
+    out: Path = typer.Option(..., "--out", help="Where to write the package (never overwritten)."),
+    database: str | None = typer.Option(
+        None, "--database", help="SQLAlchemy URL of the organisation's store (default: CTDX_DATABASE_URL)."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help=f"Act as this user of the store (default: the system process {SYSTEM!r})."
+    ),
+    from_file: Path | None = typer.Option(
+        None, "--from-file", help="Build from a case file (CSV, XLSX, ODS, JSON Lines ...) instead of the store."
+    ),
+    consented_file: Path | None = typer.Option(
+        None, "--consented", help="With --from-file: the record ids whose consent allows sharing, one a line."
+    ),
+) -> None:
+    """Build a signed package of the organisation's cases whose consent allows sharing with the hub.
+
+    From the store (default), a case goes in when a current data_sharing consent names the hub or no
+    recipient (`ctdx case consent grant ... --purpose data_sharing`); every other case is listed as withdrawn
+    so the hub deletes an earlier version. Each decrypted case and the export are audited in the store.
+    """
+    with cli_errors():
+        secret = LinkageSecret.from_text(read_file(secret_file).decode("ascii", "replace"))
+        key_pem = read_file(key_file)
+        if out.exists():
+            raise InputFileError("the file exists already; it is never overwritten", path=str(out))
+        if from_file is None:
+            if consented_file is not None:
+                raise ValidationError("--consented goes with --from-file: the store records consent", field="consented")
+            report = _from_store(database, organisation, hub, user, secret, key_pem)
+        else:
+            if consented_file is None:
+                raise ValidationError("--from-file needs --consented: which cases may be shared", field="consented")
+            consented = {line.strip() for line in read_file(consented_file).decode().splitlines() if line.strip()}
+            report = build_contribution(
+                organisation,
+                _cases(from_file),
+                secret=secret,
+                signing_key=load_signing_key(key_pem),
+                consented=lambda case: case.source.record_id in consented,
+            )
+        write_private(out, report.package)
+    for problem in report.problems:
+        err_console.print(f"left out {problem.case}: {problem.field}: {problem.message}", highlight=False)
+    console.print(
+        f"wrote {out} for {hub}: {report.included} cases, {report.withdrawn} without a data-sharing consent "
+        f"(listed as withdrawn), {len(report.problems)} left out",
+        highlight=False,
+    )
+
+
+@app.command("duplicates")
+def duplicates(
+    cases_file: Path = typer.Argument(..., help="Case file (CSV, XLSX, ODS, JSON Lines ...)."),
+    threshold: float = THRESHOLD,
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Find the organisation's own duplicate cases (plaintext mode: nothing leaves the machine)."""
+    with cli_errors():
+        result = deduplicate_cases(list(_cases(cases_file)), ClusteringConfig(threshold=threshold))
+    if as_json:
+        typer.echo(json.dumps({**result.summary(), "persons": result.persons}, indent=1, sort_keys=True))
+        return
+    print_linkage_result(result)
+    groups: dict[str, list[str]] = {}
+    for record, person in sorted(result.persons.items()):
+        groups.setdefault(person, []).append(record)
+    for person, records in sorted(groups.items()):
+        if len(records) > 1:
+            console.print(f"  {person}: {', '.join(records)}", highlight=False)
