@@ -155,7 +155,7 @@ class Workspace:
             self.session.scalars(
                 select(Case.id)
                 .where(condition)
-                .order_by(Case.created_at.desc(), Case.id)
+                .order_by(Case.created_at.desc(), Case.id.desc())
                 .limit(per_page)
                 .offset((page - 1) * per_page)
             )
@@ -164,7 +164,7 @@ class Workspace:
             select(Case, Organisation.code)
             .join(Organisation, Organisation.id == Case.organisation_id)
             .where(Case.id.in_(ids))
-            .order_by(Case.created_at.desc(), Case.id)
+            .order_by(Case.created_at.desc(), Case.id.desc())
         ).all()
         items = [
             CaseRow(
@@ -341,7 +341,11 @@ def _text(value: FieldValue) -> str:
 
 
 @contextmanager
-def workspace(store: Store, principal: Principal) -> Iterator[Workspace]:
-    """The principal's workspace in one transaction (committed when the block ends without error)."""
-    with store.transaction() as session:
+def workspace(store: Store, principal: Principal, *, read_only: bool = False) -> Iterator[Workspace]:
+    """The principal's workspace in one transaction (committed when the block ends without error).
+
+    ``read_only=True`` promises the block only reads (no audited decryption, no change): on SQLite it then
+    runs beside a writer instead of queueing for the write lock.
+    """
+    with store.transaction(read_only=read_only) as session:
         yield Workspace(session, store, principal)

@@ -40,7 +40,7 @@ def list_cases(
     per_page: Annotated[int, Query(ge=1, le=100)] = 25,
     status: Annotated[str | None, Query(max_length=40, description="HTCDS cas_Status")] = None,
 ) -> Envelope[list[CaseRowOut]]:
-    with workspace(services.store, principal) as ws:
+    with workspace(services.store, principal, read_only=True) as ws:
         found = ws.list_cases(page, per_page, status)
     items = [CaseRowOut.model_validate(row, from_attributes=True) for row in found.items]
     return Envelope(data=items, meta=Meta(page=found.page, per_page=found.per_page, total=found.total))

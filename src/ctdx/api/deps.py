@@ -43,11 +43,13 @@ def signed_in(request: Request, services: ServicesDep) -> tuple[Principal, str |
     """The principal and, for a browser session, its CSRF token; ``NotAuthenticated`` otherwise."""
     header = request.headers.get("authorization", "")
     try:
-        with services.store.transaction() as session:
-            if header.lower().startswith("bearer "):
+        if header.lower().startswith("bearer "):
+            # checking a token only reads: it does not queue for SQLite's write lock
+            with services.store.transaction(read_only=True) as session:
                 return token_principal(session, header[7:].strip()), None
-            cookie = request.cookies.get(SESSION_COOKIE)
-            if cookie:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            with services.store.transaction() as session:  # a session's idle expiry moves on each use
                 return session_principal(session, cookie)
     except NotFoundError:
         pass

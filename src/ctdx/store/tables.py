@@ -262,6 +262,9 @@ class AuditHead(Base):
 
 Index("ix_referral_case_status", Referral.case_id, Referral.to_organisation_id, Referral.status)
 Index("ix_consent_case_purpose", Consent.case_id, Consent.purpose)
+Index("ix_case_file_org_created", Case.organisation_id, Case.created_at, Case.id)
+Index("ix_case_file_org_owner_created", Case.organisation_id, Case.owner, Case.created_at)
+Index("ix_referral_receiver", Referral.to_organisation_id, Referral.kind, Referral.status)
 
 __all__ = [
     "AuditEventRow",
