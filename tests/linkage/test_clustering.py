@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ctdx.errors import ValidationError
@@ -53,3 +54,80 @@ def test_bad_configuration_and_duplicate_ids_are_refused() -> None:
         ClusteringConfig(threshold=1.5)
     with pytest.raises(ValidationError):
         cluster_scored(["a", "a"], [])
+
+
+def test_a_chain_through_a_middle_record_does_not_join_two_clearly_different_people() -> None:
+    # A~B and B~C are links, but A and C were compared and scored as different people: no one person.
+    ids = ["a", "b", "c"]
+    links = [("a", "b", 0.97), ("b", "c", 0.96)]
+    clusters = cluster(ids, links, evidence=[("a", "c", 0.02)])
+    assert clusters["a"] == clusters["b"] != clusters["c"]
+    # Had A and C looked alike (a typo too many for the threshold), the three are one person.
+    together = cluster(ids, links, evidence=[("a", "c", 0.6)])
+    assert len(set(together.values())) == 1
+    # Connected components (Splink's clustering) would have merged the chain regardless.
+    scored = [ScoredPair("a", "b", 0.97, False), ScoredPair("b", "c", 0.96, False), ScoredPair("a", "c", 0.02, False)]
+    labels, count = cluster_scored(ids, scored, ClusteringConfig(threshold=0.9, samples=0))
+    assert labels["a"] == labels["b"] != labels["c"] and count.estimate == 2
+
+
+def test_a_long_chain_of_strong_links_never_becomes_one_giant_cluster() -> None:
+    # 1,000 records each linked only to the next: connected components make one person of all of them.
+    n = 1000
+    ids = [f"r{i}" for i in range(n)]
+    scored = [ScoredPair(f"r{i}", f"r{i + 1}", 0.99, False) for i in range(n - 1)]
+    labels, count = cluster_scored(ids, scored, ClusteringConfig(threshold=0.9, samples=20))
+    sizes = np.bincount(np.array(list(labels.values())))
+    assert sizes.max() <= 3
+    assert count.low <= count.estimate <= count.high
+
+
+def test_two_records_of_one_organisation_join_only_on_their_own_strong_pair() -> None:
+    ids = ["ngo:1", "police:1", "ngo:2"]
+    orgs = ["ngo", "police", "ngo"]
+    scored = [
+        ScoredPair("ngo:1", "police:1", 0.99, False),
+        ScoredPair("police:1", "ngo:2", 0.98, False),
+        ScoredPair("ngo:1", "ngo:2", 0.92, False),
+    ]
+    strict = ClusteringConfig(threshold=0.9, samples=0, same_organisation_min=0.95)
+    labels, _ = cluster_scored(ids, scored, strict, organisations=orgs)
+    # The NGO's own pair (0.92) is not strong enough: one of its records stays apart.
+    assert labels["ngo:1"] == labels["police:1"] != labels["ngo:2"]
+    lenient = ClusteringConfig(threshold=0.9, samples=0, same_organisation_min=0.9)
+    assert len(set(cluster_scored(ids, scored, lenient, organisations=orgs)[0].values())) == 1
+    with pytest.raises(ValidationError):
+        cluster_scored(ids, scored, strict)
+
+
+def _reference(n: int, pairs: list[tuple[int, int, float]], cannot: set[tuple[int, int]], density: float) -> int:
+    """The greedy merge over all pairs, written plainly: the number of clusters."""
+    scored = {(min(a, b), max(a, b)): s for a, b, s in pairs}
+    members = {i: [i] for i in range(n)}
+    owner = list(range(n))
+    for _, a, b in sorted(((s, a, b) for a, b, s in pairs if s >= 0.9), key=lambda t: (-t[0], t[1], t[2])):
+        ra, rb = owner[a], owner[b]
+        if ra == rb:
+            continue
+        cross = [(min(x, y), max(x, y)) for x in members[ra] for y in members[rb]]
+        if any(p in cannot for p in cross) or sum(scored.get(p, 0.0) for p in cross) < density * len(cross):
+            continue
+        for x in members[rb]:
+            owner[x] = ra
+        members[ra].extend(members.pop(rb))
+    return len(members)
+
+
+def test_the_vectorised_clustering_gives_the_plain_greedy_result() -> None:
+    random = np.random.default_rng(7)
+    for _ in range(30):
+        n = 40
+        drawn = {tuple(sorted(int(x) for x in random.choice(n, 2, replace=False))) for _ in range(60)}
+        pairs = [(a, b, float(random.choice([0.3, 0.6, 0.91, 0.95, 0.99]))) for a, b in sorted(drawn)]
+        cannot = {(min(a, b), max(a, b)) for a, b in (random.choice(n, 2, replace=False) for _ in range(3))}
+        cannot -= {(min(a, b), max(a, b)) for a, b, _ in pairs}
+        ids = [str(i) for i in range(n)]
+        scored = [ScoredPair(str(a), str(b), s, False) for a, b, s in pairs]
+        scored += [ScoredPair(str(a), str(b), 0.5, True) for a, b in cannot]
+        labels, count = cluster_scored(ids, scored, ClusteringConfig(threshold=0.9, samples=0))
+        assert count.estimate == len(set(labels.values())) == _reference(n, pairs, cannot, 0.5)
