@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ctdx.privacy.hierarchies import build_hierarchy
+from ctdx.privacy.hierarchies import TOP, build_hierarchy
 from ctdx.privacy.kanon import KAnonymousTable
 from ctdx.privacy.risk import exact_copies, inference_risks, linkability_risk, rare_leakage, singling_out_risk
 from ctdx.privacy.schema import PublicationTable
@@ -50,7 +50,7 @@ ATTACKER_KNOWS = ("yearOfRegistration", "gender", "ageBroad", "citizenship", "Co
 LINK_HALF_A = ("yearOfRegistration", "gender", "ageBroad", "majorityStatus")
 LINK_HALF_B = ("citizenship", "CountryOfExploitation", "isForcedLabour", "isSexualExploit", "isOtherExploit")
 LINK_NEIGHBOURS = 10
-SINGLING_OUT_COLUMNS = 4
+SINGLING_OUT_COLUMNS = 6  # with 29 mostly binary columns, 4 seldom isolate a row (too few queries)
 COMBINATION_LENGTHS = (1, 2, 3, 4)
 COMBINATION_SETS = 300  # column sets measured per length, at most
 LEAKAGE_SETS = 500
@@ -119,14 +119,21 @@ def _utility(
     return out
 
 
+def _unsuppressed(rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    return [["" if v == TOP else v for v in row] for row in rows]
+
+
 def evaluate_microdata(
     table: PublicationTable, micro: KAnonymousTable, rows: Sequence[Sequence[str]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Utility of the k-anonymous ``rows`` (as read back from the written file) and their rare-combination
     leakage over the quasi-identifiers (combinations of the generalised source rarer than k found in the file)."""
     header = list(micro.header)
-    (source, release), radix, books = encode(header, generalised_source(table, micro), rows)
-    utility = _utility(header, source, release, radix, books, table.schema.groups())
+    generalised = generalised_source(table, micro)
+    # for utility a suppressed value (``*``) is a lost value, not a new one: count it as unknown
+    (source_u, release_u), radix_u, books_u = encode(header, _unsuppressed(generalised), _unsuppressed(rows))
+    utility = _utility(header, source_u, release_u, radix_u, books_u, table.schema.groups())
+    (source, release), _, _ = encode(header, generalised, rows)
     qis = [header.index(q) for q in micro.quasi_identifiers]
     leakage = rare_leakage(
         source[:, qis],
@@ -171,9 +178,16 @@ def evaluate_synthetic(
     secrets = [j for j in range(len(header)) if j not in aux]
     inference = inference_risks(train, control, release, aux, secrets, attack_targets, seed)
     by_secret = {header[j]: r for j, r in zip(secrets, inference, strict=True)}
-    worst = max(by_secret, key=lambda name: by_secret[name]["risk_high"])
+    # the worst secret by its point risk (a near-constant secret has a control rate near 1 and a meaningless,
+    # wide upper bound: see ``by_secret``)
+    worst = max(by_secret, key=lambda name: (by_secret[name]["risk"], by_secret[name]["risk_high"]))
     privacy = {
-        "exact_copies": {"of_source": exact_copies(source, release), "of_training_rows": exact_copies(train, release)},
+        "exact_copies": {
+            "of_source": exact_copies(source, release),
+            "of_training_rows": exact_copies(train, release),
+            "of_control_rows": exact_copies(control, release),
+            "note": "copies of control rows (never seen by the fit) are the baseline of chance matches",
+        },
         "rare_combinations": {
             "below": k,
             "over": "every column; informational (DP bounds what any one case changes, not which rare values appear)",

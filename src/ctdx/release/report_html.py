@@ -151,6 +151,11 @@ def _privacy(report: dict[str, Any]) -> list[str]:
                     ("synthetic rows equal to a row unique in the source", f"{copies['copies_of_unique_pct']:.2f} %"),
                     ("unique source rows reproduced", f"{copies['unique_reproduced_pct']:.2f} %"),
                     (
+                        "synthetic rows equal to a row unique in the training / control split (chance baseline)",
+                        f"{synthetic['exact_copies']['of_training_rows']['copies_of_unique_pct']:.2f} % / "
+                        f"{synthetic['exact_copies']['of_control_rows']['copies_of_unique_pct']:.2f} %",
+                    ),
+                    (
                         "control split",
                         f"{split['holdout']:.0%} of consented records held out of the fit "
                         f"({split['control_rows']} control, {split['training_rows']} training rows); "
