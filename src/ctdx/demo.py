@@ -4,9 +4,12 @@ It generates a sample cohort for three organisations (``ctdx.sample``), imports 
 through the same pipeline as ``ctdx import`` (validation report, quarantine, one transaction per file),
 summarises the store (cases by organisation, by exploitation type and by country pair, and where the
 database and its key live), then screens every case and makes the referrals its consent allows
-(``ctdx.demo_casework``), and builds and verifies an open-data release of the consented cases with the
-privacy parameters the user sees (``ctdx.demo_release``). Running it again changes nothing: the cohort is
-deterministic per seed, imports are idempotent on source record ids, and an existing release is re-verified.
+(``ctdx.demo_casework``), has each organisation contribute its consented cases from its store to a demo hub
+that counts distinct victims without names, against the generator's truth (``ctdx.demo_linkage``), and
+builds and verifies an open-data release of the consented cases with the privacy parameters the user sees
+(``ctdx.demo_release``). Running it again changes nothing: the cohort is deterministic per seed, imports
+are idempotent on source record ids, consents are recorded once, re-contributed cases replace their
+earlier versions at the hub, and an existing release is re-verified.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctdx.demo_casework import CaseworkSummary, screen_and_refer, stored_casework
+from ctdx.demo_linkage import LinkageOutcome, run_demo_linkage
 from ctdx.demo_release import DemoRelease, ReleaseOutcome, build_demo_release
 from ctdx.errors import ConflictError
 from ctdx.ingest import ImportResult, import_file
@@ -40,6 +44,7 @@ class DemoSummary:
     imports: dict[str, ImportResult] = field(default_factory=dict)
     counts: CaseCounts | None = None
     casework: CaseworkSummary | None = None
+    linkage: LinkageOutcome | None = None
     release: ReleaseOutcome | None = None
 
 
@@ -83,6 +88,16 @@ def run_demo(
         on_step("screening every case from its record and referring, with consent, to the next organisation")
         done = screen_and_refer(store, generate_cohort(cases, orgs, seed).records(), codes, today=today)
         summary.casework = stored_casework(store, codes, done)
+        on_step("each organisation contributes its consented cases to the demo hub, which links them without names")
+        summary.linkage = run_demo_linkage(
+            store,
+            generate_cohort(cases, orgs, seed).records(),
+            codes,
+            data_dir=settings.data_dir,
+            cohort_dir=cohort_dir,
+            today=today,
+            on_step=on_step,
+        )
     if release is not None:
         on_step(f"building the open-data release (k={release.k}, epsilon={release.epsilon:g}) and verifying it")
         summary.release = build_demo_release(

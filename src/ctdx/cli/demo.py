@@ -147,6 +147,9 @@ def print_summary(summary: DemoSummary, top: int = 10) -> None:
         console.print(
             f"referrals refused by the consent gate in this run (no consent recorded): {work.refused_without_consent:,}"
         )
+    if summary.linkage is not None:
+        for line in summary.linkage.lines():
+            console.print(line, highlight=False)
     if summary.release is not None:
         outcome = summary.release
         verdict = "verified" if outcome.verification.ok else f"FAILED {len(outcome.verification.problems)} checks"

@@ -15,7 +15,6 @@ apart from an organisation's case store; a database holding a case store is refu
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import uuid
@@ -74,15 +73,29 @@ def upgrade_hub_database(url: str) -> HubSchemaStatus:
         engine.dispose()
 
 
-def _encode(encodings: dict[str, bytes | None]) -> str:
-    return json.dumps(
-        {k: base64.b64encode(v).decode() if v else None for k, v in sorted(encodings.items())}, sort_keys=True
-    )
+def _pack(encodings: dict[str, bytes | None], config: EncodingConfig) -> bytes:
+    """The encodings of one case as one blob: per field of the config, in order, a presence byte and the filter.
+
+    Binary rather than JSON of base64 text: a filter is random bytes and stays so in the database file."""
+    out = bytearray()
+    for spec in config.fields:
+        value = encodings.get(spec.name)
+        out += b"\x01" + value if value else b"\x00"
+    return bytes(out)
 
 
-def _decode(text: str, names: tuple[str, ...]) -> dict[str, bytes | None]:
-    stored = json.loads(text)
-    return {name: base64.b64decode(stored[name]) if stored.get(name) else None for name in names}
+def _unpack(blob: bytes, config: EncodingConfig) -> dict[str, bytes | None]:
+    found: dict[str, bytes | None] = {}
+    at = 0
+    for spec in config.fields:
+        present = blob[at : at + 1] == b"\x01"
+        at += 1
+        width = config.encoded_bytes(spec) if present else 0
+        found[spec.name] = bytes(blob[at : at + width]) if present else None
+        at += width
+    if at != len(blob):
+        raise StoreError("a stored case's encodings do not fit the hub's encoding config")
+    return found
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,7 @@ class Hub:
                     "package_id": contribution.package_id,
                     "created_at": contribution.created,
                     "fields": json.dumps(case.fields, sort_keys=True),
-                    "encodings": _encode(case.encodings),
+                    "encodings": _pack(case.encodings, self.config),
                     "person_id": None,
                 }
                 key_of = (cases.c.org_id == contribution.organisation) & (cases.c.case_ref == case.ref)
@@ -212,8 +225,7 @@ class Hub:
         """Every stored case as a privacy-mode linkage input, in a stable order."""
         with self.engine.connect() as db:
             rows = db.execute(select(cases).order_by(cases.c.org_id, cases.c.case_ref)).mappings().all()
-        names = tuple(spec.name for spec in self.config.fields)
-        encodings = [_decode(row["encodings"], names) for row in rows]
+        encodings = [_unpack(row["encodings"], self.config) for row in rows]
         keys = encoding_blocking_keys(encodings)
         return [
             LinkageInput(f"{row['org_id']}:{row['case_ref']}", row["org_id"], enc, block)
@@ -266,7 +278,7 @@ class Hub:
             raise ValidationError("no such encoded field", field=field_name)
         with self.engine.connect() as db:
             rows = db.execute(select(cases.c.encodings)).scalars().all()
-        found = (_decode(text, (field_name,))[field_name] for text in rows)
+        found = (_unpack(blob, self.config)[field_name] for blob in rows)
         return [value for value in found if value is not None]
 
     def close(self) -> None:

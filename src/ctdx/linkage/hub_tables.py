@@ -3,13 +3,13 @@
 They live in their own ``MetaData``, apart from an organisation's case store (``ctdx.store.tables``), and
 their schema is versioned by the hub's own Alembic migrations (``ctdx.linkage.hub_schema``). Nothing here
 can hold a name or a birth date: a contributed case is a pseudonymous reference, the de-identified fields
-of its package (JSON) and its encodings (JSON of base64 filters per linkage field: one column whatever
-fields the encoding config has, so a config with address fields needs no migration).
+of its package (JSON) and its encodings: one blob of the filters of every linkage field, in the order of
+the hub's encoding config (one column whatever fields the config has: address fields need no migration).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -44,7 +44,7 @@ cases = Table(
     Column("package_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("fields", Text, nullable=False),
-    Column("encodings", Text, nullable=False),
+    Column("encodings", LargeBinary, nullable=False),
     Column("person_id", String(40), nullable=True),
 )
 runs = Table(

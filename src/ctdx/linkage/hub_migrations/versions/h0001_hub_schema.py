@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("package_id", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fields", sa.Text(), nullable=False),
-        sa.Column("encodings", sa.Text(), nullable=False),
+        sa.Column("encodings", sa.LargeBinary(), nullable=False),
         sa.Column("person_id", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("org_id", "case_ref"),
     )
