@@ -1,13 +1,15 @@
 """Information loss of our k-anonymous output and anjana's, by the same measure (Iyengar's loss metric over
 the same hierarchies; a suppressed or removed row loses 1 on every quasi-identifier).
 
-Run after ``run_ours.py`` and ``run_anjana.py``: ``.venv/bin/python bench/privacy/compare_kanon.py``.
+Run after ``run_ours.py D kanon`` and ``run_anjana.py D``: ``.venv/bin/python bench/privacy/compare_kanon.py D1``;
+``report.py`` calls ``compare`` for each dataset.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -49,21 +51,31 @@ def information_loss(path: Path, hierarchies: dict[str, list[list[str]]], rows_i
     }
 
 
-def main() -> None:
-    hierarchies = json.loads((OUT / "hierarchies.json").read_text())
-    ours = json.loads((OUT / "results.json").read_text())
-    rows_in = ours["train_rows"]
-    result = {
-        "ours": information_loss(OUT / "ours_kanon.csv", hierarchies, rows_in) | {"seconds": ours["kanon"]["seconds"]},
-    }
-    if (OUT / "anjana_kanon.csv").is_file():
-        anjana = json.loads((OUT / "anjana.json").read_text())
-        result["anjana"] = information_loss(OUT / "anjana_kanon.csv", hierarchies, rows_in) | {
-            "seconds": anjana["seconds"],
+def compare(dataset: str) -> dict[str, dict[str, float]]:
+    """Both tools' loss on ``dataset``, written to ``out/<D>/kanon_comparison.json``."""
+    folder = OUT / dataset
+    hierarchies = json.loads((folder / "hierarchies.json").read_text())
+    rows_in = json.loads((folder / "domain.json").read_text())["train_rows"]
+    result: dict[str, dict[str, float]] = {}
+    if (folder / "ours_kanon.json").is_file():
+        ours = json.loads((folder / "ours_kanon.json").read_text())
+        result["ours"] = information_loss(folder / "ours_kanon.csv", hierarchies, rows_in) | {
+            "seconds": ours["fit_seconds"],
+            "verified_k": float(ours["verified_k"]),
+            "rows_locally_suppressed": ours["rows_locally_suppressed"],
+        }
+    if (folder / "anjana_kanon.json").is_file():
+        anjana = json.loads((folder / "anjana_kanon.json").read_text())
+        result["anjana"] = information_loss(folder / "anjana_kanon.csv", hierarchies, rows_in) | {
+            "seconds": anjana["fit_seconds"],
             "pycanon_k": anjana["pycanon_k"],
         }
-    (OUT / "kanon_comparison.json").write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    (folder / "kanon_comparison.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def main() -> None:
+    print(json.dumps(compare(sys.argv[1]), indent=1))
 
 
 if __name__ == "__main__":
