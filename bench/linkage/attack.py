@@ -1,0 +1,67 @@
+"""Attack numbers for the linkage table: re-identification by the frequency and pattern-mining attacks.
+
+Runs ``ctdx.linkage.attacks.attack_check`` (the code behind ``ctdx hub attack-check``) on an LD5-like
+``ctdx sample`` cohort: the public name list is the cohort's own family names with their counts (the
+attacker knows the population's name frequencies exactly, the attacker's best case), the hub's encodings
+are the cohort's family-name filters under a secret the attacker does not have. Reports the share of
+simulated people each attack re-identifies, hardened (our configuration) and unhardened, and the hub's
+largest groups of near-identical encodings.
+
+    .venv/bin/python bench/linkage/attack.py --cases 10000 --orgs 5 --records 2000 --out results/run/attack.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+from ctdx.errors import ValidationError
+from ctdx.linkage.attacks import ATTACKED_FIELD, attack_check
+from ctdx.linkage.encoding import Encoder, LinkageSecret
+from ctdx.linkage.normalise import identity_of, latinise
+from ctdx.sample.cohort import generate_cohort
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10000)
+    parser.add_argument("--orgs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--records", type=int, default=2000, help="Simulated people each attack targets.")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    names: Counter[str] = Counter()
+    identities = []
+    for chunk in generate_cohort(args.cases, args.orgs, args.seed).chunks():
+        for case in chunk.records():
+            values = dict(case.values)
+            family = values.get("prs_SecondName")
+            if isinstance(family, str) and family:
+                names[latinise(family).replace(" ", "")] += 1
+            try:
+                identities.append(identity_of(values))
+            except ValidationError:
+                identities.append(identity_of({k: v for k, v in values.items() if k != "prs_Birthdate"}))
+    encoder = Encoder(LinkageSecret.generate())
+    hub = [e for e in (encoder.encode(i).get(ATTACKED_FIELD) for i in identities) if e]
+    report = attack_check(dict(names), hub, records=args.records, seed=args.seed)
+    payload = {
+        "cohort": f"sample-{args.cases}-{args.orgs}-{args.seed}",
+        "attacked_field": ATTACKED_FIELD,
+        **report.summary(),
+        "seconds": time.perf_counter() - started,
+    }
+    text = json.dumps(payload, indent=1)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
