@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from pathlib import Path
@@ -25,10 +26,16 @@ def test_demo_generates_imports_and_summarises_and_can_run_again(tmp_path: Path)
     assert "Referrals made with consent" in first.output
     assert "open-data release built" in first.output and "verified" in first.output
     assert str(data_dir / "keys" / "ctdx.key") in first.output.replace("\n", "")
+    first_linkage = _linkage_lines(first.output)
+    assert "distinct victims" in first_linkage[0] and "the generator's truth" in first_linkage[0]
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert "300 cases in the store" in second.output
     assert "open-data release already built" in second.output
+    # Nothing changed in the stores: nothing contributed again, the hub's figures shown again.
+    assert "nothing changed in its store since its last contribution" in " ".join(second.output.split())
+    assert _linkage_lines(second.output) == first_linkage
+    _check_linkage_against_the_truth(data_dir, first_linkage)
     release = data_dir / "release" / "ctdx-demo-1.0.0"
     assert (release / "datapackage.json").exists()
     assert not (data_dir / "release" / "publication.csv").exists()
@@ -61,3 +68,43 @@ def test_demo_refuses_a_directory_holding_another_cohort(tmp_path: Path) -> None
     other = runner.invoke(app, ["demo", "--data-dir", str(data_dir), "--cases", "60", "--seed", "1"])
     assert other.exit_code != 0
     assert "another cohort" in other.output
+
+
+def _linkage_lines(output: str) -> list[str]:
+    """The demo's linkage headline (count, range, truth) and its pairwise precision and recall, without the
+    lines that say what each organisation sent (the console wraps long lines: whitespace is normalised)."""
+    text = " ".join(output.split())
+    start = text.index("linkage at the hub")
+    headline = text[start : text.index("the range)", start)]
+    pairs = text.index("pairs of cases linked", start)
+    return [headline, text[pairs : text.index("CPU seconds", pairs)]]
+
+
+def _check_linkage_against_the_truth(data_dir: Path, printed: list[str]) -> None:
+    """The demo's figures, recomputed here from the cohort files: the cases with con_Consent, the persons
+    behind them in truth.csv, and the hub's count with its range."""
+    cohort = data_dir / "cohort"
+    consented: set[tuple[str, str]] = set()
+    for path in cohort.glob("*.csv"):
+        if path.name == "truth.csv":
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            consented |= {
+                (path.stem, r["source_record_id"]) for r in csv.DictReader(handle) if r["con_Consent"] == "TRUE"
+            }
+    with (cohort / "truth.csv").open(encoding="utf-8", newline="") as handle:
+        persons = {r["person_id"] for r in csv.DictReader(handle) if (r["org"], r["source_record_id"]) in consented}
+    summary = json.loads((data_dir / "linkage" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["contributed"] == len(consented)
+    assert summary["truth"] == len(persons)
+    low, high = summary["distinct_persons_range"]
+    estimate = summary["distinct_persons"]
+    assert low <= estimate <= high <= len(consented)
+    error = (estimate - len(persons)) / len(persons)
+    assert f"error {error:+.1%}" in printed[0]
+    assert ("truth inside the range" in printed[0]) == (low <= len(persons) <= high)
+    # Measured on this 300-case cohort: the hub over-counts (missed links); the bound catches a regression.
+    assert abs(error) <= 0.2, f"the hub's count is {error:+.1%} off the truth"
+    with sqlite3.connect(data_dir / "hub.sqlite") as db:
+        tables = {t for (t,) in db.execute("select name from sqlite_master where type = 'table'")}
+    assert "hub_alembic_version" in tables and "person" not in tables and "alembic_version" not in tables

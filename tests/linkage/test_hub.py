@@ -6,18 +6,25 @@ import base64
 import datetime as dt
 import json
 import logging
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from ctdx.errors import ConflictError, IntegrityError, NotFoundError
+from ctdx.demo_linkage import run_demo_linkage
+from ctdx.errors import ConflictError, CtdxError, InputFileError, IntegrityError, NotFoundError, StoreError
 from ctdx.linkage.contribution import build_contribution, case_reference, generate_signing_key, public_key_text
-from ctdx.linkage.encoding import LinkageSecret
-from ctdx.linkage.hub import Hub
+from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, LinkageSecret
+from ctdx.linkage.hub import Hub, hub_database_status, upgrade_hub_database
+from ctdx.linkage.hub_schema import hub_head
 from ctdx.linkage.linking import LinkageResult
 from ctdx.linkage.normalise import latinise
 from ctdx.linkage.scoring import ScoringConfig
-from ctdx.model.records import SourceRef
+from ctdx.model.records import CaseRecord, SourceRef
+from ctdx.sample import generate_cohort, write_cohort
+from ctdx.settings import load_settings, sqlite_url
+from ctdx.store import Actor, open_store
 from tests.linkage.cohort import COHORT, ORGANISATIONS, Entry, predicted_pairs, truth_pairs
 
 SECRET = LinkageSecret(bytes(range(100, 132)))
@@ -196,3 +203,194 @@ def test_recontributing_replaces_the_case_and_withdrawn_consent_deletes_it(tmp_p
     third = hub.receive(package("ngo", withdrawn, created=T0 + dt.timedelta(days=2)))
     assert third.deleted == 1
     assert hub.case_count() == first.added - 1
+
+
+# -- tampering: refused with a coded error, and nothing stored ------------------------------------------------
+
+
+def _snapshot(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of the hub database, read with sqlite3 (not through the hub's code)."""
+    with sqlite3.connect(path) as db:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: sorted(db.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+
+
+def _refused(hub: Hub, path: Path, package_bytes: bytes, error: type[CtdxError], code: str) -> None:
+    before = _snapshot(path)
+    with pytest.raises(error) as raised:
+        hub.receive(package_bytes)
+    assert raised.value.code == code
+    assert _snapshot(path) == before, "a refused package changed the hub's database"
+
+
+def test_a_tampered_package_is_refused_with_a_coded_error_and_nothing_stored(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite"
+    hub = new_hub(path)
+    # On an empty hub (nothing stored yet, not even the secret's fingerprint) and after a first package.
+    for received in (False, True):
+        envelope = json.loads(package("ngo"))
+        payload = bytearray(base64.b64decode(envelope["payload"]))
+        payload[len(payload) // 2] ^= 0x01  # one bit of the signed bytes
+        envelope["payload"] = base64.b64encode(bytes(payload)).decode()
+        _refused(hub, path, json.dumps(envelope).encode(), IntegrityError, "integrity")
+        # Signed by the police's key, but naming the NGO.
+        _refused(hub, path, package("ngo", key=KEYS["police"]), IntegrityError, "integrity")
+        # A signature copied from another organisation's package.
+        other = json.loads(package("police"))
+        envelope = json.loads(package("ngo"))
+        envelope["signature"] = other["signature"]
+        _refused(hub, path, json.dumps(envelope).encode(), IntegrityError, "integrity")
+        if not received:
+            assert hub.case_count() == 0
+            hub.receive(package("hotline"))
+    # Encoded under another secret (its fingerprint differs from the hub's earlier packages).
+    _refused(hub, path, package("police", secret=LinkageSecret.generate()), ConflictError, "conflict")
+    # Not a package at all.
+    _refused(hub, path, b'{"format": "something else"}', InputFileError, "input_file")
+    assert {org for org, _ in hub.persons()} == {"hotline"}
+
+
+# -- the hub's schema: its own Alembic history, never an organisation's store ---------------------------------
+
+
+def test_the_hub_schema_is_migrated_by_its_own_alembic_history(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    with pytest.raises(StoreError, match="ctdx hub upgrade"):
+        Hub(url)
+    assert hub_database_status(url).empty
+    status = upgrade_hub_database(url)
+    assert status.up_to_date and status.current == hub_head()
+    with sqlite3.connect(tmp_path / "hub.sqlite") as db:
+        tables = {t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "hub_alembic_version" in tables and "alembic_version" not in tables
+    assert {"hub_organisation", "hub_case", "hub_package", "hub_setting", "hub_linkage_run"} <= tables
+    Hub(url).close()
+    assert upgrade_hub_database(url) == status  # idempotent
+
+
+def test_a_hub_refuses_a_database_holding_an_organisations_case_store(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "ctdx.sqlite")
+    with open_store(load_settings({"CTDX_DATA_DIR": str(tmp_path), "CTDX_DATABASE_URL": url}), create=True):
+        pass
+    with pytest.raises(ConflictError, match="case store"):
+        Hub(url, create=True)
+
+
+# -- the hub holds no identity: a generated cohort contributed from the organisations' stores -----------------
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y")
+
+
+@pytest.fixture(scope="module")
+def generated_hub(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[CaseRecord], list[str]]:
+    """A 240-case cohort of three organisations, imported into their store, consents recorded from
+    ``con_Consent``, contributed from the store, received and linked by the hub; every log line kept."""
+    data_dir = tmp_path_factory.mktemp("generated")
+    cohort = generate_cohort(240, 3, 17)
+    write_cohort(cohort, data_dir / "cohort")
+    records = list(cohort.records())
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    settings = load_settings({"CTDX_DATA_DIR": str(data_dir), "CTDX_DATABASE_URL": sqlite_url(data_dir / "org.sqlite")})
+    try:
+        with open_store(settings, create=True) as store:
+            codes = sorted({r.source.system for r in records})
+            for code in codes:
+                org = store.ensure_organisation(code, code)
+                mine = [r for r in records if r.source.system == code]
+                store.import_cases(code, mine, actor=Actor.system("test-import", org.id), label="test")
+            outcome = run_demo_linkage(
+                store, records, codes, data_dir=data_dir, cohort_dir=data_dir / "cohort", today=dt.date.today()
+            )
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    assert outcome.contributed == sum(1 for r in records if r.get("con_Consent") is True) > 100
+    return data_dir / "hub.sqlite", records, lines
+
+
+def _identities(records: list[CaseRecord]) -> tuple[set[str], set[str]]:
+    """Every name and name part (lower case, 4 characters or more) and every birth date, in several formats."""
+    names: set[str] = set()
+    dates: set[str] = set()
+    for record in records:
+        for field_name in ("prs_FirstName", "prs_MiddleName", "prs_SecondName"):
+            value = record.get(field_name)
+            if isinstance(value, str):
+                parts = {*value.split(), *latinise(value).split()}
+                names |= {p.lower() for p in parts if len(p) >= 4}
+        birth = record.get("prs_Birthdate")
+        if isinstance(birth, dt.date):
+            dates |= {birth.strftime(form) for form in DATE_FORMATS}
+    return names, dates
+
+
+def _filters_only(blob: bytes) -> bool:
+    """Whether ``blob`` is exactly a presence byte per encoded field, each followed by a filter of its size."""
+    at = 0
+    for spec in DEFAULT_ENCODING_CONFIG.fields:
+        if at >= len(blob) or blob[at] not in (0, 1):
+            return False
+        at += 1 + (DEFAULT_ENCODING_CONFIG.encoded_bytes(spec) if blob[at] == 1 else 0)
+    return at == len(blob)
+
+
+HEX_ONLY = re.compile(r"^[a-f]+$")  # a name like "abbe" also occurs by chance inside hex ids
+
+
+def _words(text: str) -> set[str]:
+    """The words of ``text``, lower case: a name is looked for as a word ("king" is not in "trafficking")."""
+    return set(re.findall(r"[^\W\d_]+", text.lower()))
+
+
+def test_the_hub_database_and_every_log_line_hold_no_name_and_no_birth_date(
+    generated_hub: tuple[Path, list[CaseRecord], list[str]],
+) -> None:
+    path, records, lines = generated_hub
+    names, dates = _identities(records)
+    assert len(names) > 200 and len(dates) > 500
+    # 1. The raw bytes of the SQLite file. Filters are random bytes, where a short lower-cased string occurs
+    #    by chance: names of five characters or more here; every name in the text columns below.
+    raw = path.read_bytes()
+    raw_words = _words(raw.decode("utf-8", "replace"))
+    for name in names:
+        assert len(name) < 5 or name not in raw_words, "a name is in the hub's database file"
+    for text in dates:
+        assert text.encode() not in raw, "a birth date is in the hub's database file"
+    # 2. Every table, every row, read with sqlite3: text columns hold no name or date; blob columns hold
+    #    nothing but filters of the encoding config's exact size.
+    texts: list[str] = []
+    rows = 0
+    for table, table_rows in _snapshot(path).items():
+        for row in table_rows:
+            rows += 1
+            for value in row:
+                if isinstance(value, bytes):
+                    assert table == "hub_case" and _filters_only(value), "unexpected binary data at the hub"
+                elif value is not None:
+                    texts.append(str(value).lower())
+    assert rows > 100
+    stored_text = "\n".join(texts)
+    stored_words = _words(stored_text)
+    for name in names:
+        assert HEX_ONLY.match(name) or name not in stored_words, "a name is in a hub table"
+    for text in dates:
+        assert text not in stored_text, "a birth date is in a hub table"
+    # 3. Every log line of every library (Splink and DuckDB at DEBUG, Alembic, ours) while the organisations
+    #    contributed and the hub received and linked.
+    assert lines, "nothing was logged: the check would prove nothing"
+    logged = "\n".join(lines).lower()
+    logged_words = _words(logged)
+    for name in names:
+        assert HEX_ONLY.match(name) or name not in logged_words, "a name is in the logs"
+    for text in dates:
+        assert text not in logged, "a birth date is in the logs"

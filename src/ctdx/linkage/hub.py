@@ -263,6 +263,12 @@ class Hub:
             rows = db.execute(select(cases.c.org_id, cases.c.case_ref, cases.c.person_id)).all()
         return {(org, ref): person for org, ref, person in rows}
 
+    def received(self, package_id: str) -> bool:
+        """Whether the hub has received the package with this id."""
+        with self.engine.connect() as db:
+            found = db.execute(select(packages.c.package_id).where(packages.c.package_id == package_id)).first()
+        return found is not None
+
     def case_count(self) -> int:
         with self.engine.connect() as db:
             return int(db.execute(select(func.count()).select_from(cases)).scalar_one())
