@@ -6,12 +6,15 @@ import base64
 import datetime as dt
 import json
 import re
+import sqlite3
+import uuid
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from ctdx.cli.main import app
-from ctdx.errors import IntegrityError
+from ctdx.errors import IntegrityError, ValidationError
+from ctdx.settings import sqlite_url
 from tests.linkage.cohort import COHORT, ORGANISATIONS
 
 runner = CliRunner()
@@ -124,3 +127,47 @@ def test_duplicates_inside_one_organisation(tmp_path: Path) -> None:
     assert persons["ngo:n2"] != persons["ngo:n1"]
     assert persons["ngo:n3"] != persons["police:p2"]
     assert result["mode"] == "plaintext"
+
+
+def test_contribute_build_reads_the_consented_cases_from_the_organisations_store(tmp_path: Path) -> None:
+    env = {"CTDX_DATA_DIR": str(tmp_path), "CTDX_DATABASE_URL": sqlite_url(tmp_path / "ngo.sqlite")}
+
+    def run_env(*args: str) -> str:
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run_env("import", str(write_cases(tmp_path / "ngo.jsonl", "ngo")), "--org", "ngo")
+    with sqlite3.connect(tmp_path / "ngo.sqlite") as db:
+        ids = {r: str(uuid.UUID(str(i))) for r, i in db.execute("select source_record_id, id from case_file")}
+    desk = ["--system", "consent-desk", "--org", "ngo"]
+    run_env("case", "consent", "record", ids["n1"], "data_sharing", "--recipient", "regional-hub", *desk)
+    run_env("case", "consent", "record", ids["n2"], "data_sharing", *desk)  # any recipient
+    run_env("case", "consent", "record", ids["n3"], "referral", *desk)  # not a sharing consent
+    run_env("case", "consent", "record", ids["n4"], "data_sharing", "--recipient", "another-hub", *desk)
+    secret, key, package = tmp_path / "linkage.secret", tmp_path / "ngo.pem", tmp_path / "ngo.package.json"
+    run_env("contribute", "secret", str(secret))
+    public = re.search(r"^([0-9a-f]{64})$", run_env("contribute", "signing-key", str(key)), re.MULTILINE)
+    assert public is not None
+    args = ["--organisation", "ngo", "--hub", "regional-hub", "--secret", str(secret), "--signing-key", str(key)]
+    # --consented is for case files: the store records consent itself.
+    refused = runner.invoke(app, ["contribute", "build", *args, "--consented", str(secret), "--out", str(package)])
+    assert refused.exit_code == ValidationError.exit_code and not package.exists()
+    ngo_cases = sum(1 for e in COHORT if e.organisation == "ngo" and not isinstance(e.birth, str))
+    output = " ".join(run_env("contribute", "build", *args, "--out", str(package)).split())
+    assert f"2 cases, {ngo_cases - 2} without a data-sharing consent" in output
+    assert package.stat().st_mode & 0o077 == 0
+
+    hub = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    assert runner.invoke(app, ["hub", "status", "--database", hub]).exit_code == 1  # no hub schema yet
+    run("hub", "upgrade", "--database", hub)
+    assert "up to date" in run("hub", "status", "--database", hub)
+    run("hub", "register", "ngo", public.group(1), "--database", hub)
+    assert "2 added" in run("hub", "receive", str(package), "--database", hub)
+    # The store's audit: one read of identifying fields per contributed case, one export, the chain intact.
+    with sqlite3.connect(tmp_path / "ngo.sqlite") as db:
+        actions = dict(db.execute("select action, count(*) from audit_event group by action").fetchall())
+        exported = db.execute("select detail from audit_event where action = 'export'").fetchone()[0]
+    assert actions["read_identifying"] == 2 and actions["export"] == 1
+    assert json.loads(exported)["recipient"] == "regional-hub"
+    run_env("audit", "verify")
