@@ -25,6 +25,7 @@ import platform
 import re
 import sys
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ OUT = HERE / "out"
 RESULTS = HERE.parent / "results" / "privacy.json"
 SCALED = ("subsample_10", "subsample_40", "holdout")  # counts scaled to train size in the union MAE
 BLANK = "<blank>"
+WORKERS = int(os.environ.get("REPORT_WORKERS", "2"))
 
 
 class Encoder:
@@ -154,6 +156,27 @@ def evaluate(
     return scores
 
 
+def score(job: tuple[str, str, str, bool]) -> str:
+    """Score one release (in a worker process) and cache the result in ``<name>.eval.json``."""
+    dataset, name, stamp, attacks = job
+    folder = OUT / dataset
+    info = json.loads((folder / "domain.json").read_text())
+    columns = list(info["domain"])
+    encoder = Encoder(columns, info["domain"], info["missing_is_na"])
+    t, c = encoder.matrix(folder / "train.csv"), encoder.matrix(folder / "control.csv")
+    context = {
+        "aux": [columns.index(q) for q in info["quasi_identifiers"]],
+        "secret_columns": [columns.index(s) for s in info["secrets"]],
+        "secrets": info["secrets"],
+    }
+    pac = name.startswith("pacsynth")
+    s = encoder.matrix(folder / f"{name}.csv", blank_is_value=pac)
+    blank = {"blank": [codes.get(BLANK, -1) for codes in encoder.codes]} if pac else {}
+    scores = evaluate(name, t, c, s, context | blank, attacks)
+    (folder / f"{name}.eval.json").write_text(json.dumps({"stamp": stamp, "scores": scores}))
+    return name
+
+
 def dataset_results(dataset: str, attacks: bool) -> dict[str, object]:
     folder = OUT / dataset
     info = json.loads((folder / "domain.json").read_text())
@@ -161,12 +184,8 @@ def dataset_results(dataset: str, attacks: bool) -> dict[str, object]:
     encoder = Encoder(columns, info["domain"], info["missing_is_na"])
     t, c = encoder.matrix(folder / "train.csv"), encoder.matrix(folder / "control.csv")
     unique_rows = float(np.mean(np.unique(t, axis=0, return_counts=True)[1] == 1))
-    context = {
-        "aux": [columns.index(q) for q in info["quasi_identifiers"]],
-        "secret_columns": [columns.index(s) for s in info["secrets"]],
-        "secrets": info["secrets"],
-    }
-    runs: dict[str, object] = {}
+    runs: dict[str, dict[str, object]] = {}
+    jobs: dict[str, tuple[str, str, str, bool]] = {}
     names = sorted({p.stem for p in folder.glob("*.json")} | {p.stem for p in folder.glob("*.status")})
     skip = {"domain", "hierarchies", "kanon_comparison"}
     for name in names:
@@ -182,18 +201,23 @@ def dataset_results(dataset: str, attacks: bool) -> dict[str, object]:
             budget = [line for line in log if "Budget Used" in line]
             if budget:
                 run["budget_used"] = float(budget[-1].rsplit(" ", 1)[-1])
+        if status == 0 and not meta:
+            continue  # a job that wrote releases under other names (subsample -> subsample_10, subsample_40)
         release = folder / f"{name}.csv"
-        if release.is_file() and status == 0 and meta:
+        if release.is_file() and status == 0:
             stamp = f"{release.stat().st_size}:{release.stat().st_mtime_ns}:{attacks}"
             cache = folder / f"{name}.eval.json"
             cached = json.loads(cache.read_text()) if cache.is_file() else {}
             if cached.get("stamp") != stamp:
-                pac = name.startswith("pacsynth")
-                s = encoder.matrix(release, blank_is_value=pac)
-                blank = {"blank": [codes.get(BLANK, -1) for codes in encoder.codes]} if pac else {}
-                cached = {"stamp": stamp, "scores": evaluate(name, t, c, s, context | blank, attacks)}
-                cache.write_text(json.dumps(cached))
-            run["scores"] = cached["scores"]
+                jobs[name] = (dataset, name, stamp, attacks)
+        runs[name] = run
+    with ProcessPoolExecutor(max_workers=WORKERS) as pool:
+        for name in pool.map(score, jobs.values()):
+            print(f"scored {dataset} {name}", file=sys.stderr)
+    for name, run in runs.items():
+        cache = folder / f"{name}.eval.json"
+        if isinstance(run, dict) and "exit_status" in run and run["exit_status"] == 0 and cache.is_file():
+            run["scores"] = json.loads(cache.read_text())["scores"]
         runs[name] = run
     return {
         "train_rows": len(t),

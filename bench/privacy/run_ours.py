@@ -11,7 +11,9 @@ Run: ``.venv/bin/python bench/privacy/run_ours.py D1 synth --epsilon 4`` or ``..
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +26,23 @@ from ctdx.privacy import anonymise, check_k_anonymity, synthesise
 from ctdx.release.files import write_csv
 
 K, SUPPRESSION = 10, 0.05
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def version() -> dict[str, object]:
+    """Which ctdx ran: the commit, whether src/ctdx/privacy had uncommitted changes, and synthesis.py's hash."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    source = (ROOT / "src" / "ctdx" / "privacy" / "synthesis.py").read_bytes()
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "privacy_uncommitted": bool(git("status", "--porcelain", "src/ctdx/privacy")),
+        "synthesis_sha256": hashlib.sha256(source).hexdigest()[:12],
+    }
+
+
 DELTA = 1e-6
 
 
@@ -83,6 +102,7 @@ def synth(dataset: str, epsilon: float, seed: int) -> None:
         "fit_seconds": seconds,
         "sample_seconds": 0.0,
         "load_seconds": load_seconds,
+        "ctdx": version(),
     }
     (OUT / dataset / f"{name}.json").write_text(json.dumps(meta, indent=1))
     print(json.dumps(meta))
