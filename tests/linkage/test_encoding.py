@@ -53,7 +53,7 @@ def test_without_the_secret_the_encoding_differs() -> None:
     again = Encoder(LinkageSecret(bytes(range(32))), PLAINTEXT_ENCODING_CONFIG).encode(identity)
     theirs = Encoder(LinkageSecret.generate(), PLAINTEXT_ENCODING_CONFIG).encode(identity)
     assert mine == again
-    assert dice(mine["names"], theirs["names"]) < 0.5
+    assert dice(mine["names"], theirs["names"]) < 0.6  # about the fill rate (0.45): unrelated filters
 
 
 def test_day_month_swap_keeps_part_of_the_birth_date() -> None:

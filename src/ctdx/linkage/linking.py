@@ -19,17 +19,16 @@ from typing import Any
 from ctdx.errors import ConfigError, ValidationError
 from ctdx.linkage.blocking import token_blocking_keys, training_keys
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_scored
-from ctdx.linkage.encoding import FIELD_NAMES, identity_tokens
 from ctdx.linkage.normalise import identity_of
-from ctdx.linkage.scoring import ScoredPair, ScoringConfig, score_pairs
+from ctdx.linkage.scoring import ScoredPair, ScoringConfig, plaintext_fields, score_pairs
 from ctdx.model.records import CaseRecord
 
-FieldValues = Mapping[str, bytes | None] | Mapping[str, frozenset[str]]
+FieldValues = Mapping[str, bytes | None] | Mapping[str, str | None]
 
 
 @dataclass(frozen=True)
 class LinkageInput:
-    """One record to link: its id, its organisation, its fields (encodings or token sets) and block keys."""
+    """One record to link: its id, its organisation, its fields (encodings or raw strings) and block keys."""
 
     unique_id: str
     organisation: str
@@ -86,7 +85,7 @@ def link(
     scoring: ScoringConfig,
     clustering: ClusteringConfig = DEFAULT_CLUSTERING_CONFIG,
 ) -> LinkageResult:
-    """Block, score and cluster ``inputs``; in privacy mode their fields are encodings, else token sets."""
+    """Block, score and cluster ``inputs``; in privacy mode their fields are encodings, else raw strings."""
     try:
         import duckdb
         import pyarrow as pa  # type: ignore[import-untyped]
@@ -98,12 +97,10 @@ def link(
         raise ValidationError("record ids must be unique within one linkage run", field="unique_id")
     privacy = scoring.mode == "privacy"
     columns: dict[str, Any] = {"unique_id": pa.array(ids, pa.string())}
-    for name in FIELD_NAMES:
+    field_names = list(dict.fromkeys(name for r in inputs for name in r.fields))
+    for name in field_names:
         values = [r.fields.get(name) for r in inputs]
-        if privacy:
-            columns[name] = pa.array(values, pa.binary())
-        else:
-            columns[name] = pa.array([sorted(v) if v else None for v in values], pa.list_(pa.string()))
+        columns[name] = pa.array(values, pa.binary() if privacy else pa.string())
     columns["blocking_keys"] = pa.array([list(r.blocking_keys) for r in inputs], pa.list_(pa.string()))
     training = [training_keys(r.blocking_keys) for r in inputs]
     columns["train_names"] = pa.array([t[0] for t in training], pa.string())
@@ -112,7 +109,7 @@ def link(
     connection = duckdb.connect(":memory:")
     try:
         connection.register("ctdx_raw", raw)
-        casts = ", ".join(f"{n}::BIT AS {n}" if privacy else n for n in FIELD_NAMES)
+        casts = ", ".join(f"{n}::BIT AS {n}" if privacy else n for n in field_names)
         extra = "blocking_keys, train_names, train_birth"
         connection.execute(f"CREATE TABLE ctdx_records AS SELECT unique_id, {casts}, {extra} FROM ctdx_raw")
         connection.unregister("ctdx_raw")
@@ -188,5 +185,5 @@ def deduplicate_cases(
             identity = identity_of(case.values)
         except ValidationError as exc:
             raise ValidationError(exc.message, case=uid, **exc.context) from None
-        inputs.append(LinkageInput(uid, case.source.system, identity_tokens(identity), token_blocking_keys(identity)))
+        inputs.append(LinkageInput(uid, case.source.system, plaintext_fields(identity), token_blocking_keys(identity)))
     return link(inputs, scoring or ScoringConfig(mode="plaintext"), clustering)

@@ -347,6 +347,9 @@ class Identity:
     birth: BirthDate
     sex: str | None
     citizenship: tuple[str, ...]
+    # Optional address parts (street, city, state, postcode) from the HTCDS mailing address, for
+    # organisations that record one; encoded only when the encoding config asks for them.
+    address: tuple[tuple[str, str], ...] = ()
 
 
 def identity_of(values: Mapping[str, object]) -> Identity:
@@ -366,7 +369,16 @@ def identity_of(values: Mapping[str, object]) -> Identity:
         birth=parse_birth_date(raw_birth, reference=reference if isinstance(reference, dt.date) else None),
         sex=normalise_sex(values.get("prs_Gender")),
         citizenship=normalise_citizenship(values.get("prs_Citizenship")),
+        address=tuple((part, text) for part, name in ADDRESS_PARTS if (text := _text(values, name)) and text.strip()),
     )
+
+
+ADDRESS_PARTS = (
+    ("street", "prs_MailingStreet"),
+    ("city", "prs_MailingCity"),
+    ("state", "prs_MailingState"),
+    ("postcode", "prs_MailingPostalCode"),
+)
 
 
 def _text(values: Mapping[str, object], field: str) -> str | None:

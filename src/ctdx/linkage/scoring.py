@@ -1,20 +1,28 @@
-"""Fellegi-Sunter scoring of candidate pairs through Splink (DuckDB backend), on encodings or raw tokens.
+"""Fellegi-Sunter scoring of candidate pairs through Splink (DuckDB backend), on encodings or raw fields.
 
-The comparisons are the same in both modes; only the similarity function and its thresholds change:
+- **privacy** mode compares hardened Bloom filters (``BIT`` columns). On balanced filters every encoding
+  has the same weight, so the Hamming distance is the whole signal: ``ctdx_sim`` is
+  ``1 - hamming / bits`` (one ``bit_count`` per comparison), 0.96 for two encodings of one value (the
+  bit flips), about 0.5 for unrelated values. Given and family names are compared separately, as the
+  plaintext model does, with five similarity levels each and levels for swapped given and family
+  names, for agreeing name skeletons (transliteration) and for all name parts agreeing in either field
+  (compound names); birth dates with five levels (the encoding carries an unordered day-month token, so a
+  day-month swap still scores "close"); address parts, when encoded, with three.
+- **plaintext** mode (deduplication inside one organisation) uses Splink's own comparisons on the raw
+  normalised strings: ``NameComparison`` (Jaro-Winkler) with term-frequency adjustments on given and
+  family names, ``DateOfBirthComparison`` on the birth date, exact matches for sex and citizenship, and
+  Levenshtein levels on address parts: the model of the plaintext Splink anchor (bench/linkage).
 
-- **privacy** mode compares hardened Bloom filters (``BIT`` columns) with Sørensen-Dice computed by
-  DuckDB's ``bit_count``; the hub never sees a token;
-- **plaintext** mode (deduplication inside one organisation) compares the same token sets as
-  ``VARCHAR[]`` columns with the exact set Dice coefficient.
-
-Both are registered as one DuckDB macro, ``ctdx_sim``, so each comparison level is one SQL condition and
-Splink's EM training and prediction run unchanged. Term-frequency adjustments are off: they need
-exact-equality tokens and would leak value frequencies (benchmarks.md B1).
+Training follows Splink's advice (benchmarks.md B1): λ from a deterministic rule and its recall, u by
+random sampling, m by EM in two passes blocked on different fields. Term-frequency adjustments are off in
+privacy mode: they need exact-equality tokens and would leak value frequencies.
 
 A small hub cannot train a model (EM needs thousands of pairs), so below ``min_records_to_train`` the
-model uses the starting values of ``DEFAULT_LEVELS``. Those are our judgement, set so that one agreeing
-field never outweighs a clearly disagreeing birth date or given name; the benchmark in ``bench/linkage``
-reports how the trained and default models compare.
+model uses the starting values of the levels. Those are our judgement, set so that one agreeing field
+never outweighs a clearly disagreeing birth date or given name.
+
+Twins and siblings (same family name and a given name no spelling rule explains) are marked as a
+cannot-link in both modes, so the clustering never merges them whatever their score.
 """
 
 from __future__ import annotations
@@ -26,27 +34,24 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ctdx.errors import ConfigError
+from ctdx.linkage.normalise import Identity
 
 Mode = Literal["privacy", "plaintext"]
-SIBLINGS = "same family name, different given name"
 
-# Dice thresholds per mode. Privacy-mode Dice is 1 - hamming/2m on balanced, noisy filters, so equal values
-# score about 0.95 and unrelated names 0.55-0.8; raw token Dice is 1.0 for equal values.
-_THRESHOLDS: dict[Mode, dict[str, tuple[float, ...]]] = {
-    "privacy": {"name": (0.92, 0.85, 0.77), "birth": (0.92, 0.81, 0.755, 0.685), "code": (0.88,)},
-    "plaintext": {"name": (0.99, 0.75, 0.55), "birth": (0.99, 0.70, 0.59, 0.45), "code": (0.99,)},
-}
+# Privacy-mode similarity thresholds (1 - hamming/bits on balanced, flipped filters): two encodings of
+# one value score about 0.96, one changed bigram in a name about 0.85, unrelated values 0.45-0.65.
+NAME_THRESHOLDS = (0.92, 0.85, 0.78, 0.71, 0.64)
+BIRTH_THRESHOLDS = (0.92, 0.84, 0.77, 0.70, 0.63)
+ADDRESS_THRESHOLDS = (0.92, 0.82, 0.72)
+CODE_THRESHOLD = 0.88
+# A given name below this similarity, with the family names agreeing, marks siblings (cannot-link).
+SIBLING_GIVEN = 0.64
+ADDRESS_PARTS = ("street", "city", "postcode", "state")
+# The all-names similarity a skeleton agreement needs to count (unrelated names score about 0.5).
+SKELETON_NAMES_MIN = 0.62
 
-_MACROS: dict[Mode, str] = {
-    "privacy": (
-        "CREATE OR REPLACE MACRO ctdx_sim(a, b) AS 2.0 * bit_count(a & b) / nullif(bit_count(a) + bit_count(b), 0)"
-    ),
-    "plaintext": (
-        "CREATE OR REPLACE MACRO ctdx_sim(a, b) AS "
-        "2.0 * len(list_intersect(list_distinct(a), list_distinct(b))) "
-        "/ nullif(len(list_distinct(a)) + len(list_distinct(b)), 0)"
-    ),
-}
+EM_BAND_BITS = 14
+SIM_MACRO = "CREATE OR REPLACE MACRO ctdx_sim(a, b) AS 1.0 - bit_count(xor(a, b)) / bit_length(a)"
 
 
 @dataclass(frozen=True)
@@ -59,84 +64,238 @@ class Level:
     u: float
 
 
-def _sim(field: str, threshold: float, left: str | None = None, right: str | None = None, op: str = ">=") -> str:
-    return f"ctdx_sim({left or field}_l, {right or field}_r) {op} {threshold}"
+def _sim(left: str, right: str | None = None) -> str:
+    return f"ctdx_sim({left}_l, {right or left}_r)"
 
 
-def name_levels(mode: Mode) -> list[Level]:
-    """Levels of the name comparison, most specific first; the first that holds decides."""
-    hi, mid, low = _THRESHOLDS[mode]["name"]
+def swapped_sql(threshold: float = NAME_THRESHOLDS[1]) -> str:
+    return f"{_sim('given', 'family')} >= {threshold} AND ctdx_sim(family_l, given_r) >= {threshold}"
+
+
+def names_levels(fields: Sequence[str]) -> list[Level]:
+    """Levels of the one name comparison, most specific first; the first that holds decides.
+
+    One joint comparison rather than independent given and family comparisons: duplicates often move a
+    name part between the fields or swap them, which the order-free ``names`` filter sees, and EM is
+    better conditioned on one name comparison and the birth date than on three correlated ones."""
+    t = NAME_THRESHOLDS
+    both = f"{_sim('given')} >= {t[0]} AND {_sim('family')} >= {t[0]}"
+    levels = [Level("given and family agree", both, 0.6, 0.0001)]
+    if "given" in fields and "family" in fields:
+        levels.append(Level("given and family swapped", swapped_sql(), 0.03, 0.00001))
+    levels.append(Level("all name parts agree", f"{_sim('names')} >= {t[0]}", 0.08, 0.0002))
+    if "skeleton" in fields:
+        # Transliteration variants (Mohammed, محمد -> mhmd): the consonant frames agree and the names are
+        # closer than unrelated ones. Short frames collide often, so the skeleton alone is not enough.
+        levels.append(
+            Level(
+                "name skeletons agree",
+                f"{_sim('skeleton')} >= {t[0]} AND {_sim('names')} >= {SKELETON_NAMES_MIN}",
+                0.03,
+                0.0005,
+            )
+        )
+    levels += [
+        Level("name parts very close", f"{_sim('names')} >= {t[1]}", 0.1, 0.0005),
+        Level("name parts close", f"{_sim('names')} >= {t[2]}", 0.06, 0.001),
+        Level("name parts similar", f"{_sim('names')} >= {t[3]}", 0.04, 0.003),
+        Level("name parts somewhat similar", f"{_sim('names')} >= {t[4]}", 0.02, 0.01),
+    ]
+    return levels
+
+
+def birth_levels() -> list[Level]:
+    t = BIRTH_THRESHOLDS
     return [
-        Level("given and family agree", f"{_sim('given', hi)} AND {_sim('family', hi)}", 0.80, 0.0005),
-        Level(
-            "given and family swapped",
-            f"{_sim('', hi, 'given', 'family')} AND {_sim('', hi, 'family', 'given')}",
-            0.04,
-            0.00005,
-        ),
-        Level("all name parts agree", _sim("names", hi), 0.06, 0.001),
-        # Twins and siblings: one family name, a clearly different given name that no spelling rule explains.
-        Level(
-            SIBLINGS,
-            f"{_sim('family', hi)} AND {_sim('given', mid, op='<')} AND {_sim('skeleton', hi, op='<')}",
-            0.0001,
-            0.01,
-        ),
-        Level("name parts close", _sim("names", mid), 0.05, 0.005),
-        Level("name skeletons agree", _sim("skeleton", hi), 0.03, 0.005),
-        Level("name parts similar", _sim("names", low), 0.01, 0.05),
+        Level("birth date agrees", f"{_sim('birth')} >= {t[0]}", 0.88, 0.0005),
+        Level("birth date very close", f"{_sim('birth')} >= {t[1]}", 0.04, 0.002),
+        Level("birth date close", f"{_sim('birth')} >= {t[2]}", 0.03, 0.01),
+        Level("birth date partly agrees", f"{_sim('birth')} >= {t[3]}", 0.015, 0.05),
+        Level("birth years compatible", f"{_sim('birth')} >= {t[4]}", 0.015, 0.10),
     ]
 
 
-def birth_levels(mode: Mode) -> list[Level]:
-    same, close, partial, compatible = _THRESHOLDS[mode]["birth"]
+def address_levels(column: str) -> list[Level]:
+    t = ADDRESS_THRESHOLDS
     return [
-        Level("birth date agrees", _sim("birth", same), 0.80, 0.001),
-        Level("birth date close", _sim("birth", close), 0.12, 0.01),
-        Level("birth date partly agrees", _sim("birth", partial), 0.06, 0.05),
-        Level("birth years compatible", _sim("birth", compatible), 0.018, 0.10),
+        Level(f"{column} agrees", f"{_sim(column)} >= {t[0]}", 0.80, 0.01),
+        Level(f"{column} close", f"{_sim(column)} >= {t[1]}", 0.08, 0.02),
+        Level(f"{column} similar", f"{_sim(column)} >= {t[2]}", 0.05, 0.05),
     ]
 
 
-def code_levels(mode: Mode, field: str, m: float, u: float) -> list[Level]:
-    (same,) = _THRESHOLDS[mode]["code"]
-    return [Level(f"{field} agrees", _sim(field, same), m, u)]
+def code_levels(column: str, m: float, u: float) -> list[Level]:
+    return [Level(f"{column} agrees", f"{_sim(column)} >= {CODE_THRESHOLD}", m, u)]
 
 
 def _else_probabilities(levels: Sequence[Level]) -> tuple[float, float]:
     return max(1e-6, 1.0 - sum(lv.m for lv in levels)), max(1e-6, 1.0 - sum(lv.u for lv in levels))
 
 
-def comparisons(mode: Mode) -> list[Any]:
-    """The Splink comparisons: name, birth date, sex and citizenship."""
+def privacy_comparisons(fields: Sequence[str]) -> list[Any]:
+    """The Splink comparisons on encodings, for the encoded fields present."""
+    specs: list[tuple[str, list[Level]]] = []
+    if "names" in fields:
+        specs.append(("names", names_levels(fields)))
+    if "birth" in fields:
+        specs.append(("birth", birth_levels()))
+    if "sex" in fields:
+        specs.append(("sex", code_levels("sex", 0.97, 0.55)))
+    if "citizenship" in fields:
+        specs.append(("citizenship", code_levels("citizenship", 0.90, 0.45)))
+    specs += [(part, address_levels(part)) for part in ADDRESS_PARTS if part in fields]
+    # The birth date's m stays at its starting values: with only a name and a birth date, the pass blocked
+    # on names leaves the birth date as the one free comparison and EM collapses it onto "agrees" (FEBRL4:
+    # m = 0.9998 for agreement where the truth is 0.94), which throws away every pair with a corrupted date.
+    return [_custom(column, levels, fix_m=column == "birth") for column, levels in specs]
+
+
+def _year(side: str) -> str:
+    return f"TRY_CAST(substr(birth_{side}, 1, 4) AS INTEGER)"
+
+
+def _error(side: str) -> str:
+    return f"coalesce(TRY_CAST(nullif(split_part(birth_{side}, '~', 2), '') AS INTEGER), 0)"
+
+
+def _full(side: str) -> str:
+    return f"length(birth_{side}) = 8"
+
+
+def plaintext_birth_levels() -> list[Level]:
+    """Levels on ``YYYYMMDD`` / ``YYYYMM`` / ``YYYY`` / ``YYYY~E`` strings (E: years of estimation error)."""
+    both_full = f"{_full('l')} AND {_full('r')}"
+    years_apart = f"abs({_year('l')} - {_year('r')})"
+    slack = f"{_error('l')} + {_error('r')}"
+    days_apart = "abs(date_diff('day', try_strptime(birth_l, '%Y%m%d'), try_strptime(birth_r, '%Y%m%d')))"
+    return [
+        Level("birth date agrees", f"{both_full} AND birth_l = birth_r", 0.80, 0.0005),
+        Level("birth date one typo", f"{both_full} AND damerau_levenshtein(birth_l, birth_r) <= 1", 0.10, 0.002),
+        Level(
+            "day and month swapped",
+            f"{both_full} AND substr(birth_l, 1, 4) = substr(birth_r, 1, 4) "
+            "AND substr(birth_l, 5, 2) = substr(birth_r, 7, 2) AND substr(birth_l, 7, 2) = substr(birth_r, 5, 2)",
+            0.01,
+            0.0001,
+        ),
+        Level("birth dates within a month", f"{both_full} AND {days_apart} <= 31", 0.02, 0.002),
+        Level(
+            "birth years compatible",
+            f"NOT ({both_full}) AND {years_apart} <= {slack} AND (substr(birth_l, 5, 2) = substr(birth_r, 5, 2) "
+            "OR length(birth_l) < 6 OR length(birth_r) < 6 OR contains(birth_l, '~') OR contains(birth_r, '~'))",
+            0.03,
+            0.02,
+        ),
+        Level("birth years within one", f"{years_apart} <= 1 + {slack}", 0.03, 0.06),
+        Level("birth years within ten", f"{years_apart} <= 10 + {slack}", 0.005, 0.30),
+    ]
+
+
+def plaintext_name_levels(column: str, fields: Sequence[str]) -> list[Level]:
+    levels = [Level(f"{column} agrees", f"{column}_l = {column}_r", 0.75, 0.01 if column == "given" else 0.004)]
+    if "family" in fields and "given" in fields:
+        levels.append(Level("given and family swapped", "given_l = family_r AND family_l = given_r", 0.01, 0.00002))
+    levels += [
+        Level(f"{column} Jaro-Winkler >= {t}", f"jaro_winkler_similarity({column}_l, {column}_r) >= {t}", m, u)
+        for t, m, u in ((0.92, 0.08, 0.003), (0.88, 0.05, 0.006), (0.7, 0.05, 0.08))
+    ]
+    if "skeleton" in fields:
+        levels.insert(-1, Level("name skeletons agree", "skeleton_l = skeleton_r", 0.02, 0.002))
+    return levels
+
+
+def plaintext_comparisons(fields: Sequence[str]) -> list[Any]:
+    """Splink comparisons on raw normalised strings, with the levels of the plaintext Splink anchor
+    (``NameComparison``: exact with term-frequency adjustments, Jaro-Winkler 0.92/0.88/0.7;
+    ``DateOfBirthComparison``-like date levels; exact sex and citizenship; Levenshtein on address parts),
+    plus swapped names, name skeletons, a day-month swap and estimated birth years."""
+    specs: list[tuple[str, list[Level], bool]] = []
+    for column in ("given", "family"):
+        if column in fields:
+            specs.append((column, plaintext_name_levels(column, fields), True))
+    if "birth" in fields:
+        specs.append(("birth", plaintext_birth_levels(), False))
+    for column, m, u in (("sex", 0.97, 0.55), ("citizenship", 0.90, 0.45), ("state", 0.9, 0.3)):
+        if column in fields:
+            specs.append((column, [Level(f"{column} agrees", f"{column}_l = {column}_r", m, u)], False))
+    for column in ("street", "city", "postcode"):
+        if column in fields:
+            levels = [Level(f"{column} agrees", f"{column}_l = {column}_r", 0.8, 0.01)]
+            levels += [
+                Level(f"{column} within {d}", f"levenshtein({column}_l, {column}_r) <= {d}", m, u)
+                for d, m, u in ((1, 0.08, 0.01), (2, 0.04, 0.02))[: 1 if column == "postcode" else 2]
+            ]
+            specs.append((column, levels, False))
+    return [_custom(column, levels, tf) for column, levels, tf in specs]
+
+
+def _custom(column: str, levels: Sequence[Level], term_frequencies: bool = False, fix_m: bool = False) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    specs = [
-        ("name", "names", name_levels(mode)),
-        ("birth", "birth", birth_levels(mode)),
-        ("sex", "sex", code_levels(mode, "sex", 0.97, 0.55)),
-        ("citizenship", "citizenship", code_levels(mode, "citizenship", 0.90, 0.45)),
-    ]
+    else_m, else_u = _else_probabilities(levels)
     built = []
-    for output, null_column, levels in specs:
-        else_m, else_u = _else_probabilities(levels)
-        built.append(
-            cl.CustomComparison(
-                [
-                    cll.CustomLevel(
-                        f"{null_column}_l IS NULL OR {null_column}_r IS NULL", f"{output} unknown"
-                    ).configure(is_null_level=True),
-                    *[
-                        cll.CustomLevel(lv.sql, lv.label).configure(m_probability=lv.m, u_probability=lv.u)
-                        for lv in levels
-                    ],
-                    cll.ElseLevel().configure(m_probability=else_m, u_probability=else_u),
-                ],
-                output_column_name=output,
-            )
+    for index, lv in enumerate(levels):
+        level = cll.CustomLevel(lv.sql, lv.label).configure(
+            m_probability=lv.m, u_probability=lv.u, fix_m_probability=fix_m
         )
-    return built
+        if term_frequencies and index == 0:
+            level = level.configure(tf_adjustment_column=column, tf_adjustment_weight=1.0)
+        built.append(level)
+    return cl.CustomComparison(
+        [
+            cll.CustomLevel(f"{column}_l IS NULL OR {column}_r IS NULL", f"{column} unknown").configure(
+                is_null_level=True
+            ),
+            *built,
+            cll.ElseLevel().configure(m_probability=else_m, u_probability=else_u, fix_m_probability=fix_m),
+        ],
+        output_column_name=column,
+    )
+
+
+def plaintext_fields(identity: Identity) -> dict[str, str | None]:
+    """The raw normalised strings plaintext mode compares (a birth date as ``YYYYMMDD``, ``YYYYMM``,
+    ``YYYY`` or ``YYYY~E`` for a year estimated within E years)."""
+    name = identity.name
+    birth = identity.birth
+    text: str | None = None
+    if birth.year is not None:
+        text = f"{birth.year:04d}"
+        if birth.year_error:
+            text += f"~{birth.year_error}"
+        elif birth.month is not None:
+            text += f"{birth.month:02d}" + (f"{birth.day:02d}" if birth.day is not None else "")
+    address = dict(identity.address)
+    return {
+        "given": " ".join(name.given) or None,
+        "family": " ".join(name.family) or None,
+        "names": " ".join(name.tokens) or None,
+        "skeleton": " ".join(name.skeletons) or None,
+        "birth": text,
+        "sex": identity.sex,
+        "citizenship": " ".join(identity.citizenship) or None,
+        **{part: address.get(part) for part in ADDRESS_PARTS},
+    }
+
+
+def siblings_sql(mode: Mode, fields: Sequence[str]) -> str:
+    """The SQL condition (on a prediction row with the matching columns) that marks twins and siblings."""
+    if not {"given", "family"} <= set(fields):
+        return "FALSE"
+    if mode == "plaintext":
+        return (
+            "given_l IS NOT NULL AND given_r IS NOT NULL AND family_l = family_r "
+            "AND jaro_winkler_similarity(given_l, given_r) < 0.7 AND NOT (given_l = family_r AND family_l = given_r)"
+            + (" AND skeleton_l <> skeleton_r" if "skeleton" in fields else "")
+        )
+    condition = (
+        f"given_l IS NOT NULL AND given_r IS NOT NULL AND {_sim('family')} >= {NAME_THRESHOLDS[0]} "
+        f"AND {_sim('given')} < {SIBLING_GIVEN} AND NOT ({swapped_sql()})"
+    )
+    if "skeleton" in fields:
+        condition += f" AND {_sim('skeleton')} < {NAME_THRESHOLDS[0]}"
+    return condition
 
 
 @dataclass(frozen=True)
@@ -149,6 +308,7 @@ class ScoringConfig:
     u_max_pairs: float = 1e6
     seed: int = 1
     log_level: int = logging.ERROR
+    keep_model: bool = False
 
 
 DEFAULT_SCORING_CONFIG = ScoringConfig()
@@ -171,6 +331,7 @@ class Scoring:
     pairs: tuple[ScoredPair, ...]
     trained: bool
     prior: float
+    model: dict[str, Any] | None = None
 
 
 def default_prior(records: int) -> float:
@@ -183,24 +344,30 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     """Score the candidate pairs of ``table`` (built by ``linking.link``) in the DuckDB ``connection``.
 
     Candidates are pairs sharing a blocking key; the model is trained with EM when there are at least
-    ``config.min_records_to_train`` records, else it keeps the default probabilities.
+    ``config.min_records_to_train`` records, else it keeps the default probabilities. The compared
+    fields are the table's columns other than the id, the blocking and the training keys.
     """
     try:
         from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise ConfigError("linkage needs the linkage extra: pip install 'ctdx[linkage]'") from exc
 
-    connection.execute(_MACROS[config.mode])
+    columns = [row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()]
+    fields = [c for c in columns if c not in ("unique_id", "blocking_keys", "train_names", "train_birth")]
+    privacy = config.mode == "privacy"
+    if privacy:
+        connection.execute(SIM_MACRO)
     blocking = block_on("blocking_keys", arrays_to_explode=["blocking_keys"])
     prior = default_prior(records)
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=comparisons(config.mode),
+        comparisons=privacy_comparisons(fields) if privacy else plaintext_comparisons(fields),
         blocking_rules_to_generate_predictions=[blocking],
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
-        retain_intermediate_calculation_columns=True,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=[f for f in ("given", "family", "skeleton") if f in fields],
     )
     db = DuckDBAPI(connection)
     linker = Linker(db.register(table, table_name=f"{table}_input"), settings, log_level=config.log_level)
@@ -213,21 +380,40 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
             [block_on("train_names", "train_birth")], recall=training_recall(config.mode)
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
-        for rule in ("train_birth", "train_names"):
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on(rule))
+        for rule in em_rules(config.mode, fields):
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
         prior = float(linker._settings_obj._probability_two_random_records_match)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold, warning_mode="never")
     rows = connection.execute(
-        f"SELECT unique_id_l, unique_id_r, match_probability, gamma_name FROM {predictions.physical_name}"
+        f"SELECT unique_id_l, unique_id_r, match_probability, coalesce({siblings_sql(config.mode, fields)}, FALSE) "
+        f"FROM {predictions.physical_name}"
     ).fetchall()
-    sibling_gamma = _gamma_of(name_levels(config.mode), SIBLINGS)
     pairs = tuple(
-        ScoredPair(str(a), str(b), float(p), int(g) == sibling_gamma)
-        for a, b, p, g in rows
+        ScoredPair(str(a), str(b), float(p), bool(sib))
+        for a, b, p, sib in rows
         if p is not None and not math.isnan(float(p))
     )
     predictions.drop_table_from_database_and_remove_from_cache()
-    return Scoring(pairs=pairs, trained=trained, prior=prior)
+    model = linker.misc.save_model_to_json() if config.keep_model else None
+    return Scoring(pairs=pairs, trained=trained, prior=prior, model=model)
+
+
+def em_rules(mode: Mode, fields: Sequence[str]) -> list[str]:
+    """The blocking rules of the two EM passes, as Splink advises: one on the birth date, one on the
+    names (plaintext: the family name). Each names the compared column it blocks on, so Splink leaves that
+    comparison out of the pass (its agreement is forced by the block) and estimates it in the other one. Privacy mode blocks on the first
+    ``EM_BAND_BITS`` bits of the encoding (random positions, as the encoding is permuted): equal for two
+    encodings of one value with probability (1 - 2f(1 - f)) ** bits, rare between unrelated values."""
+    rules = []
+    for column in ("birth", "names"):
+        if column in fields:
+            if mode == "privacy":
+                band = f"1, {EM_BAND_BITS}"
+                rules.append(f"substr(l.{column}::VARCHAR, {band}) = substr(r.{column}::VARCHAR, {band})")
+            else:
+                key = "family" if column == "names" else column
+                rules.append(f"l.{key} = r.{key}")
+    return rules
 
 
 def training_recall(mode: Mode) -> float:
@@ -245,9 +431,3 @@ def training_recall(mode: Mode) -> float:
 
     f = DEFAULT_ENCODING_CONFIG.flip_probability
     return float((1 - 2 * f * (1 - f)) ** (2 * DEFAULT_LSH_CONFIG.rows))
-
-
-def _gamma_of(levels: Sequence[Level], label: str) -> int:
-    """Splink numbers levels from the top: the else level is 0, the null level -1."""
-    index = [lv.label for lv in levels].index(label)
-    return len(levels) - index
