@@ -95,10 +95,12 @@ def test_only_cases_whose_consent_covers_the_hub_are_contributed_and_every_read_
     with store.transaction() as session:
         events = session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq)).all()
     reads = [e for e in events if e.action == "read_identifying"]
-    # One read per contributed case, naming the fields decrypted and the consent that allowed it.
-    assert sorted(e.entity_id for e in reads) == sorted(str(ids[r]) for r in ("n1", "n2"))
-    assert all({"prs_FirstName", "prs_SecondName", "prs_Birthdate"} <= set(e.fields) for e in reads)
-    assert all(e.detail["purpose"] == "data_sharing" and e.detail["consent_id"] for e in reads)
+    # One read for the chunk of contributed cases, naming the fields decrypted, the cases and their consents.
+    assert len(reads) == 1 and reads[0].entity == "case_file"
+    assert sorted(reads[0].detail["case_ids"].split()) == sorted(str(ids[r]) for r in ("n1", "n2"))
+    assert {"prs_FirstName", "prs_SecondName", "prs_Birthdate"} <= set(reads[0].fields)
+    assert reads[0].detail["purpose"] == "data_sharing" and reads[0].detail["cases"] == 2
+    assert len(reads[0].detail["consent_ids"].split()) == 2
     export = [e for e in events if e.action == "export"]
     assert len(export) == 1 and export[0].entity_id == report.package_id
     assert export[0].detail["included"] == 2 and export[0].detail["recipient"] == HUB
