@@ -156,7 +156,7 @@ def print_summary(summary: DemoSummary, top: int = 10) -> None:
         what = "built" if outcome.built_now else "already built"
         console.print(
             f"open-data release {what}: {outcome.path} ({verdict}, {outcome.verification.checks} checks; "
-            f"`ctdx release verify {outcome.path}` re-checks it from its files)"
+            f"`ctdx release verify {outcome.path} --key-file {summary.key_file}` re-checks it from its files)"
         )
     console.print(f"database: {summary.database_url}")
     console.print(f"encryption key: {summary.key_file} (kept outside the database; back it up, never share it)")
