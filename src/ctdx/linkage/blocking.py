@@ -10,6 +10,17 @@ an unrelated pair (s = 0.60-0.65) with 0.002-0.009. Keys are drawn from
 the names, the name skeletons and the birth date, so a pair is kept if any one of them is close. The
 positions are public (a fixed seed): they select bits, they do not protect anything.
 
+**At scale** (``candidate_pairs``, used by ``batch.link_encoded``) the same bit sampling runs over packed
+numpy arrays and yields the candidate pairs themselves, never a string key: each ``BlockingRule`` draws
+``bands`` keys per record from sampled bits of one or more fields (a conjunction, e.g. given and family
+name, or all name parts and the birth date, so that a common given name alone does not make a candidate),
+records are sorted by key, and every pair within a key's run is emitted as ``left * n + right`` (keys held
+by more than ``max_block`` records are dropped: they carry no identity, only a common name). The pair
+codes of all bands are deduplicated with ``np.unique``. The costs are one sort per band and the pairs
+themselves; the number of candidates per record grows with the cohort only through genuinely similar
+identities (people sharing a full name), which ``bench/linkage/run_scale.py`` reports with the pair
+completeness.
+
 **Plaintext mode** blocks on exact normalised name tokens, name skeletons and birth dates (with the
 day-month pair unordered), which is what the privacy-mode keys approximate.
 
@@ -23,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from ctdx.linkage.normalise import Identity
 
@@ -82,3 +94,121 @@ def training_keys(keys: Sequence[str]) -> tuple[str | None, str | None]:
     )
     birth = next((k for k in keys if k.startswith(("birth0:", "b:"))), None)
     return name, birth
+
+
+# --- Candidate pairs from packed encodings, vectorised (scale path) -------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Band keys made of ``rows`` sampled bits of each of ``fields`` (bits per field, same order); a record
+    missing one of the fields gets no key from this rule."""
+
+    fields: tuple[str, ...]
+    rows: tuple[int, ...]
+    bands: int
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """Rules whose candidate pairs are united; ``max_block`` bounds one key's records (larger keys are
+    dropped: a key shared by thousands of records carries no identity)."""
+
+    rules: tuple[BlockingRule, ...]
+    max_block: int = 200
+    seed: int = 20261130
+
+
+DEFAULT_BLOCKING = Blocking(
+    rules=(
+        BlockingRule(("given", "family"), (10, 10), 30),
+        BlockingRule(("names", "birth"), (10, 10), 30),
+        BlockingRule(("names", "skeleton"), (12, 12), 30),
+    ),
+    max_block=100,
+)
+
+
+def candidate_pairs(
+    packed: Mapping[str, npt.NDArray[np.uint8]],
+    present: Mapping[str, npt.NDArray[np.bool_]],
+    blocking: Blocking = DEFAULT_BLOCKING,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Distinct record pairs (left < right, as record indexes) that share a band key of any rule."""
+    random = np.random.default_rng(blocking.seed)
+    n = next(iter(packed.values())).shape[0]
+    codes: list[npt.NDArray[np.int64]] = []
+    pending = 0
+    for rule_number, rule in enumerate(blocking.rules):
+        if any(f not in packed for f in rule.fields):
+            continue
+        known = np.logical_and.reduce([present[f] for f in rule.fields])
+        rows = np.flatnonzero(known)
+        if rows.size < 2:
+            continue
+        bits = {f: np.unpackbits(packed[f][rows], axis=1) for f in rule.fields}
+        for band in range(rule.bands):
+            key = np.full(rows.size, rule_number * 1_000_003 + band, dtype=np.uint64)
+            for f, count in zip(rule.fields, rule.rows, strict=True):
+                positions = random.choice(bits[f].shape[1], size=count, replace=False)
+                key = _mix(key, _pack(bits[f][:, positions]))
+            band_codes = _pairs_sharing(key, rows, n, blocking.max_block)
+            codes.append(band_codes)
+            pending += band_codes.size
+            if pending > 20_000_000:
+                codes = [np.unique(np.concatenate(codes))]
+                pending = codes[0].size
+    if not codes:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    unique = np.unique(np.concatenate(codes))
+    return unique // n, unique % n
+
+
+def _pack(bits: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
+    """Up to 64 bits per row as one integer."""
+    weights = np.left_shift(np.uint64(1), np.arange(bits.shape[1], dtype=np.uint64))
+    packed: npt.NDArray[np.uint64] = (bits.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    return packed
+
+
+def _mix(key: npt.NDArray[np.uint64], value: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """A 64-bit mix of two keys (splitmix64's finaliser on their xor-sum; not a secret, only a spread)."""
+    with np.errstate(over="ignore"):
+        z = key * np.uint64(0x9E3779B97F4A7C15) ^ value
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _pairs_sharing(
+    key: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], n: int, max_block: int
+) -> npt.NDArray[np.int64]:
+    """Codes ``left * n + right`` (left < right) of the rows sharing a key, keys of more than
+    ``max_block`` rows left out."""
+    order = np.argsort(key, kind="stable")
+    sorted_key, sorted_rows = key[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    sizes = np.diff(np.r_[starts, sorted_key.size])
+    keep = (sizes > 1) & (sizes <= max_block)
+    if not keep.any():
+        return np.zeros(0, dtype=np.int64)
+    starts, sizes = starts[keep], sizes[keep]
+    # Element at rank r of a group of size s pairs with the s - 1 - r elements after it.
+    member = np.repeat(starts, sizes) + _ranks(sizes)
+    rank = _ranks(sizes)
+    after = np.repeat(sizes, sizes) - 1 - rank
+    first = np.repeat(member, after)
+    second = first + 1 + _ranks(after)
+    a, b = sorted_rows[first], sorted_rows[second]
+    codes: npt.NDArray[np.int64] = np.minimum(a, b) * n + np.maximum(a, b)
+    return codes
+
+
+def _ranks(sizes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """0, 1, ..., s-1 for each size s, concatenated."""
+    total = int(sizes.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(sizes)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - sizes, sizes)
