@@ -5,10 +5,11 @@ let one wrong link merge two large clusters; with names and birth dates only, th
 records into one giant cluster at low thresholds (benchmarks.md B6: person count -14 % to +31 %). Here
 pairs are merged in decreasing order of probability, and two clusters merge only when
 
-- at least ``min_density`` of the possible cross pairs between them are links above the threshold (the
-  rule of anonlink's ``probabilistic_greedy_solve``, without its one-record-per-dataset limit): a chain
-  A~B~C where A and C are different people has density 1/2 between {A, B} and {C}, so with
-  ``min_density`` above 1/2 it stops, and a long chain never closes;
+- the mean match probability over all cross pairs between them is at least ``min_density``, a pair
+  that was never scored counting 0 (average linkage; anonlink's ``probabilistic_greedy_solve`` uses the
+  share of linked cross pairs the same way). A chain A~B~C whose ends were compared and found different
+  (A-C at 0.02) has mean (0.97 + 0.02) / 2 < 0.5 between {A, B} and {C}, so it stops there, and a long
+  chain never closes; had A and C looked alike (0.6), the three merge;
 - no cross pair is a cannot-link (the scoring marks twins and siblings: same family name, a given name
   no spelling rule explains);
 - optionally (``same_organisation_min``), two records of one organisation end in one person only when
