@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ctdx.errors import InputFileError, IntegrityError, ValidationError
 from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, Encoder, EncodingConfig, LinkageSecret, check_encodings
-from ctdx.linkage.normalise import identity_of
+from ctdx.linkage.normalise import Identity, identity_of
 from ctdx.model.records import CaseRecord, FieldValue, SourceRef
 from ctdx.standard import load_standard
 
@@ -150,6 +150,7 @@ def build_contribution(
     withdrawn: list[str] = []
     problems: list[CaseProblem] = []
     included_sources: list[SourceRef] = []
+    identities: list[Identity] = []
     withdrawn_sources: list[SourceRef] = []
     for case in cases:
         reference = case_reference(secret, organisation, case.source)
@@ -163,15 +164,12 @@ def build_contribution(
             where = f"{case.source.system}:{case.source.record_id}"
             problems.append(CaseProblem(where, str(exc.context.get("field", "")), exc.code, exc.message))
             continue
-        encodings = encoder.encode(identity)
         included_sources.append(case.source)
-        entries.append(
-            {
-                "ref": reference,
-                "fields": deidentify(case.values),
-                "encodings": {k: base64.b64encode(v).decode() if v else None for k, v in encodings.items()},
-            }
-        )
+        identities.append(identity)
+        entries.append({"ref": reference, "fields": deidentify(case.values)})
+    # One batch: the encoder hashes each distinct value once and sets the bits of many records at a time.
+    for entry, encodings in zip(entries, encoder.encode_many(identities).records(), strict=True):
+        entry["encodings"] = {k: base64.b64encode(v).decode() if v else None for k, v in encodings.items()}
     moment = created or dt.datetime.now(dt.UTC)
     payload = {
         "format": PACKAGE_FORMAT,
