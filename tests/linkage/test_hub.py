@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from ctdx.demo_linkage import run_demo_linkage
 from ctdx.errors import ConflictError, CtdxError, InputFileError, IntegrityError, NotFoundError, StoreError
@@ -26,6 +27,7 @@ from ctdx.sample import generate_cohort, write_cohort
 from ctdx.settings import load_settings, sqlite_url
 from ctdx.store import Actor, open_store
 from tests.linkage.cohort import COHORT, ORGANISATIONS, Entry, predicted_pairs, truth_pairs
+from tests.store import conftest as store_fixtures
 
 SECRET = LinkageSecret(bytes(range(100, 132)))
 KEYS = {org: generate_signing_key() for org in ORGANISATIONS}
@@ -394,3 +396,30 @@ def test_the_hub_database_and_every_log_line_hold_no_name_and_no_birth_date(
         assert HEX_ONLY.match(name) or name not in logged_words, "a name is in the logs"
     for text in dates:
         assert text not in logged, "a birth date is in the logs"
+
+
+# -- the same hub on PostgreSQL (a shared hub) and SQLite -----------------------------------------------------
+
+postgres_url = store_fixtures.postgres_url
+database_url = store_fixtures.database_url
+
+
+def test_the_hub_receives_replaces_refuses_and_links_on_each_database(database_url: str) -> None:
+    hub = Hub(database_url, create=True)
+    try:
+        assert "hub_alembic_version" in inspect(hub.engine).get_table_names()
+        for org in ORGANISATIONS:
+            hub.register_organisation(org, public_key_text(KEYS[org]))
+        for org in ORGANISATIONS:
+            hub.receive(package(org))
+        stored = hub.case_count()
+        assert stored == len(shared())
+        with pytest.raises(IntegrityError):
+            hub.receive(package("ngo", key=KEYS["police"], created=T0 + dt.timedelta(days=1)))
+        again = hub.receive(package("ngo", created=T0 + dt.timedelta(days=1)))
+        assert again.replaced == sum(1 for e in shared() if e.organisation == "ngo") and hub.case_count() == stored
+        result = hub.link()
+        assert result.records == stored and all(hub.persons().values())
+        assert hub.last_run() == json.loads(json.dumps(result.summary()))
+    finally:
+        hub.close()
