@@ -13,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from ctdx.cli.main import app
-from ctdx.errors import IntegrityError, ValidationError
+from ctdx.errors import ConflictError, IntegrityError, ValidationError
 from ctdx.settings import sqlite_url
 from tests.linkage.cohort import COHORT, ORGANISATIONS
 
@@ -171,3 +171,26 @@ def test_contribute_build_reads_the_consented_cases_from_the_organisations_store
     assert actions["read_identifying"] == 1 and actions["export"] == 1
     assert json.loads(exported)["recipient"] == "regional-hub"
     run_env("audit", "verify")
+
+
+def test_a_hub_that_expects_a_secret_refuses_a_first_package_encoded_under_another(tmp_path: Path) -> None:
+    theirs, ours, key = tmp_path / "theirs", tmp_path / "ours", tmp_path / "k.pem"
+    run("contribute", "secret", str(theirs))
+    fingerprint = re.search(r"fingerprint ([0-9a-f]{16})", run("contribute", "secret", str(ours)))
+    public = re.search(r"^([0-9a-f]{64})$", run("contribute", "signing-key", str(key)), re.MULTILINE)
+    assert fingerprint is not None and public is not None
+    database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    run("hub", "upgrade", "--database", database)
+    assert runner.invoke(app, ["hub", "expect-secret", "not-hex", "--database", database]).exit_code == 9
+    run("hub", "expect-secret", fingerprint.group(1), "--database", database)
+    run("hub", "register", "ngo", public.group(1), "--database", database)
+    consented = tmp_path / "c"
+    consented.write_text("n1\n")
+    cases = write_cases(tmp_path / "ngo.jsonl", "ngo")
+    for secret in (theirs, ours):
+        args = ["--organisation", "ngo", "--hub", "hub", "--secret", str(secret), "--signing-key", str(key)]
+        out = str(secret) + ".json"
+        run("contribute", "build", "--from-file", str(cases), *args, "--consented", str(consented), "--out", out)
+    refused = runner.invoke(app, ["hub", "receive", f"{theirs}.json", "--database", database])
+    assert refused.exit_code == ConflictError.exit_code and "secret fingerprint" in " ".join(refused.output.split())
+    assert "1 added" in run("hub", "receive", f"{ours}.json", "--database", database)

@@ -1,6 +1,7 @@
 """``ctdx hub``: the hub's side of privacy-preserving linkage.
 
 ``upgrade`` creates or migrates the hub database (its own Alembic history, never an organisation's store);
+``expect-secret`` fixes the fingerprint of the organisations' linkage secret before any package arrives;
 ``register`` records an organisation's public key; ``receive`` verifies and stores signed packages (a
 package that does not verify is refused with the ``integrity`` exit code and nothing is stored); ``link``
 counts distinct persons with a range and the overlap between organisations; ``attack-check`` measures the
@@ -52,6 +53,17 @@ def status(database: str = DATABASE) -> None:
     console.print(f"{where}: hub revision {state.current or '-'} (this ctdx: {state.head}), {verdict}", highlight=False)
     if not state.up_to_date:
         raise typer.Exit(1)
+
+
+@app.command("expect-secret")
+def expect_secret(
+    fingerprint: str = typer.Argument(..., help="The fingerprint ctdx contribute secret printed (16 hex digits)."),
+    database: str = DATABASE,
+) -> None:
+    """Accept only packages encoded under the secret with this fingerprint (the hub never sees the secret)."""
+    with cli_errors(), Hub(database) as hub:
+        hub.expect_secret(fingerprint)
+    console.print(f"the hub accepts packages encoded under secret {fingerprint.strip().lower()} only", highlight=False)
 
 
 @app.command("register")

@@ -4,7 +4,8 @@ The hub holds each organisation's Ed25519 public key, and for each contributed c
 reference, its de-identified fields and its encodings: never a name or a birth date, and never the
 linkage secret. A package is stored only when its signature verifies under the key registered for the
 organisation it names, and only if it was encoded under the same secret and config as every package
-before it (checked by the secret's public fingerprint). A re-contributed case replaces its earlier
+before it (checked by the secret's public fingerprint, which the hub can also be given before the first
+package: ``expect_secret``). A re-contributed case replaces its earlier
 version; a case listed as withdrawn is deleted. ``link`` runs the privacy-mode linkage over everything
 stored and records a person id per case and the run's summary (counts only).
 
@@ -34,6 +35,8 @@ from ctdx.linkage.hub_schema import HubSchemaStatus, hub_status, upgrade_hub
 from ctdx.linkage.hub_tables import cases, organisations, packages, runs, settings_table
 from ctdx.linkage.linking import LinkageInput, LinkageResult, link
 from ctdx.linkage.scoring import ScoringConfig
+
+FINGERPRINT_LENGTH = 16  # ``LinkageSecret.fingerprint``: 16 hex digits
 
 
 def safe_url(url: str) -> str:
@@ -154,6 +157,15 @@ class Hub:
                     org_id=org_id, public_key=public_key.strip(), registered_at=dt.datetime.now(dt.UTC)
                 )
             )
+
+    def expect_secret(self, fingerprint: str) -> None:
+        """Record the fingerprint of the organisations' linkage secret before any package arrives (otherwise
+        the first package sets it); ``ConflictError`` if the hub already holds another one."""
+        fingerprint = fingerprint.strip().lower()
+        if len(fingerprint) != FINGERPRINT_LENGTH or any(c not in "0123456789abcdef" for c in fingerprint):
+            raise ValidationError("a secret fingerprint is 16 hex digits", field="secret_fingerprint")
+        with self.engine.begin() as db:
+            self._check_setting(db, "secret_fingerprint", fingerprint)
 
     def receive(self, package: bytes) -> Receipt:
         """Verify a package and store its cases. ``IntegrityError`` if the signature does not verify,
