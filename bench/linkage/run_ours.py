@@ -113,6 +113,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--untrained", action="store_true", help="Keep the default model (no EM).")
+    parser.add_argument(
+        "--twins-may-link", action="store_true", help="No cannot-link for same family name, other given name."
+    )
     args = parser.parse_args()
     full = args.profile == "full"
 
@@ -165,7 +168,11 @@ def main() -> None:
         inputs = [LinkageInput(u, o, f, k) for (u, o, _), f, k in zip(identities, fields, keys, strict=True)]
     blocked, blocked_cpu = time.perf_counter(), cpu()
 
-    scoring = ScoringConfig(mode=args.mode, min_records_to_train=10**9 if args.untrained else 2000)
+    scoring = ScoringConfig(
+        mode=args.mode,
+        min_records_to_train=10**9 if args.untrained else 2000,
+        siblings_cannot_link=not args.twins_may_link,
+    )
     result = link(inputs, scoring, ClusteringConfig(threshold=0.9, samples=args.samples))
     print(f"linked in {time.perf_counter() - blocked:.1f}s: {len(result.pairs)} scored pairs", file=sys.stderr)
     linked, linked_cpu = time.perf_counter(), cpu()
@@ -199,6 +206,8 @@ def main() -> None:
         hardening += [f"flip{args.flip:g}"] if args.flip else []
         if args.salt != "none":
             hardening.append(f"salt-year{'-w' + str(args.salt_window) if args.salt_window else ''}")
+    if args.twins_may_link:
+        hardening.append("twins-may-link")
     true_pairs = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values())
     all_pairs = len(truth) * (len(truth) - 1) // 2
     report = {
@@ -239,7 +248,8 @@ def main() -> None:
         },
     }
     text = json.dumps(report, indent=1)
-    suffix = ("-" + "-".join(hardening[2:] if len(hardening) > 2 else [])) if args.salt != "none" else ""
+    extra = [h for h in hardening if h.startswith(("salt", "twins"))]
+    suffix = "".join(f"-{h}" for h in extra)
     out = args.out or HERE / "results" / f"ours-{args.dataset}-{args.profile}-{args.mode}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)

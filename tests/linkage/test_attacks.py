@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import permutations
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,16 @@ from ctdx.linkage.attacks import (
     read_name_list,
     simulate,
 )
-from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, PLAINTEXT_ENCODING_CONFIG, Encoder, LinkageSecret, bigrams
+from ctdx.linkage.encoding import (
+    DEFAULT_ENCODING_CONFIG,
+    PLAINTEXT_ENCODING_CONFIG,
+    Encoder,
+    EncodingConfig,
+    LinkageSecret,
+    bigrams,
+)
 
-# A public surname list with Zipf-like counts (count ~ 1/rank), as name frequency tables look.
+# A steep public surname list with Zipf-like counts (count ~ 1/rank), as name frequency tables look.
 SURNAMES = [
     "kovalenko", "popescu", "nguyen", "diallo", "hernandez", "petrov", "ivanova", "okafor", "haidari", "garcia",
     "rossi", "silva", "kowalski", "horvath", "novak", "santos", "traore", "mensah", "rahman", "hussain",
@@ -27,14 +35,29 @@ SURNAMES = [
 NAMES = {name: 600 // (rank + 1) for rank, name in enumerate(SURNAMES)}
 
 
-def test_balancing_defeats_pattern_mining_but_not_frequency_alignment() -> None:
+# A realistic public list: 400 surnames, count ~ 1/rank (the commonest holds 15 %).
+SYLLABLES = ["ka", "lo", "mi", "ren", "tas", "vo", "dra", "sel", "nu", "bek", "ho", "zin", "pa", "gor", "li"]
+ZIPF = {"".join(p): 10000 // (rank + 1) for rank, p in enumerate(list(permutations(SYLLABLES, 3))[:400])}
+
+
+def test_balancing_weakens_pattern_mining_but_not_frequency_alignment() -> None:
     report = attack_check(NAMES, [], records=300, seed=1)
     assert report.unhardened.pattern_mining > 0.2
-    assert report.hardened.pattern_mining < report.unhardened.pattern_mining / 4
-    # Field-level filters of one name stay near-identical, so rank alignment works whatever the hardening:
-    # the check must show that, not hide it.
+    assert report.hardened.pattern_mining < report.unhardened.pattern_mining
+    # Field-level filters of one name stay near-identical, so rank alignment works whatever the balancing
+    # and bit flips: the check must show that, not hide it.
     assert report.hardened.frequency > 0.1
     assert abs(report.hardened.frequency - report.unhardened.frequency) < 0.15
+
+
+def test_salting_with_the_birth_year_leaves_the_frequency_attack_no_better_than_a_guess() -> None:
+    plain = attack_check(ZIPF, [], records=600, seed=3)
+    salted = attack_check(ZIPF, [], records=600, seed=3, config=EncodingConfig(salt="birth-year"))
+    assert plain.hardened.frequency > plain.commonest_name_share * 1.5  # the unsalted filters leak
+    assert salted.hardened.frequency < plain.hardened.frequency / 2
+    # Guessing the commonest name for everyone does as well: the encodings teach the attacker nothing.
+    assert salted.hardened.frequency <= salted.commonest_name_share
+    assert salted.hardened.pattern_mining < 0.02
 
 
 def test_frequency_attack_recovers_nothing_when_frequencies_are_flat() -> None:

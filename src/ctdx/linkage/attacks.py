@@ -4,14 +4,16 @@ The hub holds no plaintext, so it cannot score an attack on its real encodings. 
 attacker would do with a public name list, on a population it can score:
 
 1. draw ``records`` people from the public list (a name and its frequency per line), the attacker's own
-   knowledge of the population;
+   knowledge of the population, each with a birth year from a public age distribution (``years``);
 2. encode them with the hub's encoding configuration under a fresh random secret, as the organisations
    would (the attacker does not have the secret);
 3. run two attacks that use only the encodings, the configuration (Kerckhoffs: it is public) and the list:
 
    - **frequency attack** (Kuzu et al. 2011; Christen et al. 2017): group encodings of one field whose
      Hamming distance is within the noise the configuration adds, rank groups by size and names by
-     frequency, and align the ranks;
+     frequency, and align the ranks; against encodings salted with the birth year the attacker ranks
+     (name, year) cells by the product of the two public frequencies instead, its best guess when it
+     knows the salting scheme but not the secret;
    - **pattern-mining attack** (Christen, Vidanage, Ranbaduge & Schnell 2018, simplified): for each
      frequent bigram in rank order, find the set of k bit positions that co-occur most often (a greedy
      frequent-itemset search), decode each encoding into the bigrams whose positions are all set, and
@@ -42,9 +44,12 @@ from ctdx.linkage.encoding import (
     LinkageSecret,
     bigrams,
 )
-from ctdx.linkage.normalise import latinise
+from ctdx.linkage.normalise import BirthDate, Identity, PersonName, latinise
 
 ATTACKED_FIELD = "family"
+# The public age distribution the simulated people's birth years come from: victims identified in 2024
+# aged 12 to 55, most in their twenties (counts per birth year; a triangular shape peaking at age 24).
+PUBLIC_BIRTH_YEARS = {2024 - age: (age - 11 if age <= 24 else max(1, 44 - age)) for age in range(12, 56)}
 # A decoded bigram set must be this close to a name to count as a re-identification (our choice).
 MIN_DECODED_DICE = 0.6
 
@@ -68,6 +73,9 @@ class AttackReport:
     hub_records: int
     hub_largest_group_share: float
     hub_top10_group_share: float
+    # What guessing the commonest public name for everyone "re-identifies": an attack at or below this
+    # learns nothing from the encodings.
+    commonest_name_share: float = 0.0
 
     def summary(self) -> dict[str, object]:
         return {
@@ -78,6 +86,7 @@ class AttackReport:
             "hub_records": self.hub_records,
             "hub_largest_near_identical_group_share": self.hub_largest_group_share,
             "hub_top10_near_identical_groups_share": self.hub_top10_group_share,
+            "commonest_name_share": self.commonest_name_share,
         }
 
 
@@ -125,10 +134,22 @@ def near_identical_groups(bits: np.ndarray, radius: int) -> list[list[int]]:
     return sorted(groups, key=len, reverse=True)
 
 
-def frequency_attack(bits: np.ndarray, truth: Sequence[str], names: Mapping[str, int], config: EncodingConfig) -> float:
+def frequency_attack(
+    bits: np.ndarray,
+    truth: Sequence[str],
+    names: Mapping[str, int],
+    config: EncodingConfig,
+    years: Mapping[int, int] | None = None,
+) -> float:
     """Fraction of records whose name the frequency-rank alignment recovers."""
     groups = near_identical_groups(bits, noise_radius(config, bits.shape[1]))
-    ranked = [name for name, _ in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if config.salt != "none" and years:
+        # Salted: one group per (name, year) cell; rank the cells by their expected size.
+        top = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[: len(groups)]
+        cells = sorted(((n * y, name) for name, n in top for y in years.values()), key=lambda c: (-c[0], c[1]))
+        ranked = [name for _, name in cells[: len(groups)]]
+    else:
+        ranked = [name for name, _ in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))]
     hits = 0
     for group, guess in zip(groups, ranked, strict=False):
         hits += sum(1 for i in group if truth[i] == guess)
@@ -179,16 +200,34 @@ def pattern_mining_attack(
 
 
 def simulate(
-    names: Mapping[str, int], records: int, config: EncodingConfig, seed: int = 0
+    names: Mapping[str, int],
+    records: int,
+    config: EncodingConfig,
+    seed: int = 0,
+    years: Mapping[int, int] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
-    """Encodings of ``records`` people drawn from the name list, under a fresh secret."""
+    """Encodings of the family names of ``records`` people drawn from the name list (and birth years from
+    ``years``), under a fresh secret, through the encoder the organisations use (salting included)."""
     random = np.random.default_rng(seed)
     population = sorted(names)
     weights = np.array([names[n] for n in population], dtype=float)
     drawn = [population[i] for i in random.choice(len(population), size=records, p=weights / weights.sum())]
-    encoder = Encoder(LinkageSecret.generate(), config)
-    encodings = [encoder.encode_field(ATTACKED_FIELD, bigrams(name)) for name in drawn]
-    return _bits([e for e in encodings if e is not None]), drawn
+    year_list = sorted(years or PUBLIC_BIRTH_YEARS)
+    year_weights = np.array([(years or PUBLIC_BIRTH_YEARS)[y] for y in year_list], dtype=float)
+    born = random.choice(year_list, size=records, p=year_weights / year_weights.sum())
+    identities = [
+        Identity(PersonName((), (name,)), BirthDate(int(year)), None, ())
+        for name, year in zip(drawn, born, strict=True)
+    ]
+    encoded = Encoder(LinkageSecret.generate(), config).encode_many(identities).fields[ATTACKED_FIELD]
+    return np.unpackbits(encoded.packed, axis=1), drawn
+
+
+def attacked_hashes(config: EncodingConfig) -> int:
+    """The bit positions per bigram the pattern-mining attack looks for (Kerckhoffs: the config is public;
+    with bits per feature, k of a typical 7-bigram family name)."""
+    spec = config.spec(ATTACKED_FIELD)
+    return min(spec.hashes, max(1, round(spec.feature_bits / 7))) if spec.feature_bits else spec.hashes
 
 
 def attack_check(
@@ -198,15 +237,18 @@ def attack_check(
     records: int = 2000,
     config: EncodingConfig = DEFAULT_ENCODING_CONFIG,
     seed: int = 0,
+    years: Mapping[int, int] | None = None,
 ) -> AttackReport:
     """Run both attacks on simulated encodings (ours and unhardened) and measure the hub's exposure."""
     rates = {}
+    public_years = years or PUBLIC_BIRTH_YEARS
+    commonest = 0.0
     for label, used in (("hardened", config), ("unhardened", PLAINTEXT_ENCODING_CONFIG)):
-        bits, truth = simulate(names, records, used, seed)
-        hashes = used.spec(ATTACKED_FIELD).hashes
+        bits, truth = simulate(names, records, used, seed, public_years)
+        commonest = max(Counter(truth).values()) / len(truth)
         rates[label] = AttackRates(
-            frequency=frequency_attack(bits, truth, names, used),
-            pattern_mining=pattern_mining_attack(bits, truth, names, hashes),
+            frequency=frequency_attack(bits, truth, names, used, public_years),
+            pattern_mining=pattern_mining_attack(bits, truth, names, attacked_hashes(used)),
         )
     largest = top10 = 0.0
     if hub_encodings:
@@ -222,4 +264,5 @@ def attack_check(
         hub_records=len(hub_encodings),
         hub_largest_group_share=largest,
         hub_top10_group_share=top10,
+        commonest_name_share=commonest,
     )

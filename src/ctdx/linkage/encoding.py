@@ -252,8 +252,19 @@ def identity_tokens(identity: Identity) -> dict[str, frozenset[str]]:
     return {name: field_tokens(name, field_value(identity, name)) for name in TOKEN_FIELDS}
 
 
-TOKEN_FIELDS = ("given", "family", "names", "skeleton", "birth", "sex", "citizenship", "street", "city", "postcode")
-TOKEN_FIELDS += ("state",)
+TOKEN_FIELDS: tuple[str, ...] = (
+    "given",
+    "family",
+    "names",
+    "skeleton",
+    "birth",
+    "sex",
+    "citizenship",
+    "street",
+    "city",
+    "postcode",
+    "state",
+)
 
 
 def field_value(identity: Identity, name: str) -> Hashable:
@@ -462,7 +473,7 @@ class Encoder:
                 keys = list(zip(values, record_salts, strict=True)) if salted_field else values
                 missing = {k: v for k, v in zip(keys, values, strict=True) if k not in cache}
                 if missing:  # hash the chunk's new tokens in one go
-                    new_tokens = []
+                    new_tokens: list[str] = []
                     for key, value in missing.items():
                         tokens = field_tokens(spec.name, value)
                         new_tokens.extend(salted(tokens, key[1]) if salted_field else tokens)  # type: ignore[index]
