@@ -121,9 +121,9 @@ class Blocking:
 
 DEFAULT_BLOCKING = Blocking(
     rules=(
-        BlockingRule(("given", "family"), (10, 10), 30),
-        BlockingRule(("names", "birth"), (10, 10), 30),
-        BlockingRule(("names", "skeleton"), (12, 12), 30),
+        BlockingRule(("names",), (26,), 40),
+        BlockingRule(("given", "family"), (14, 14), 30),
+        BlockingRule(("names", "birth"), (12, 12), 30),
     ),
     max_block=100,
 )
