@@ -65,6 +65,16 @@ WIDE_BLOCKING = Blocking(
     ),
     max_block=100,
 )
+# Narrower, for 1,000,000 records: longer bands, smaller blocks; fewer pairs to score, lower completeness.
+NARROW_BLOCKING = Blocking(
+    rules=(
+        BlockingRule(("names",), (30,), 40),
+        BlockingRule(("given", "family"), (16, 16), 30),
+        BlockingRule(("names", "birth"), (14, 14), 30),
+    ),
+    max_block=50,
+)
+PRESETS = {"default": DEFAULT_BLOCKING, "wide": WIDE_BLOCKING, "narrow": NARROW_BLOCKING}
 
 
 class Clock:
@@ -166,11 +176,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
     parser.add_argument("--samples", type=int, default=200, help="Resamples for the count's range.")
-    parser.add_argument("--blocking", choices=["default", "wide"], default="default")
+    parser.add_argument("--blocking", choices=sorted(PRESETS), default="default")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     folder = ensure_cohort(args.cases)
-    blocking_config = WIDE_BLOCKING if args.blocking == "wide" else DEFAULT_BLOCKING
+    blocking_config = PRESETS[args.blocking]
     clock = Clock()
     started = time.perf_counter()
     with clock.phase("load"):
@@ -226,7 +236,7 @@ def main() -> None:
             "blocking_rules": vars(blocking_config),
         },
     }
-    suffix = ("-spark" if args.backend == "spark" else "") + ("-wide" if args.blocking == "wide" else "")
+    suffix = ("-spark" if args.backend == "spark" else "") + ("" if args.blocking == "default" else f"-{args.blocking}")
     out = args.out or HERE / "results" / f"scale-{args.cases}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str))

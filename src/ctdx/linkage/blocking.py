@@ -146,12 +146,12 @@ def candidate_pairs(
         rows = np.flatnonzero(known)
         if rows.size < 2:
             continue
-        bits = {f: np.unpackbits(packed[f][rows], axis=1) for f in rule.fields}
+        columns = {f: packed[f][rows] for f in rule.fields}
         for band in range(rule.bands):
             key = np.full(rows.size, rule_number * 1_000_003 + band, dtype=np.uint64)
             for f, count in zip(rule.fields, rule.rows, strict=True):
-                positions = random.choice(bits[f].shape[1], size=count, replace=False)
-                key = _mix(key, _pack(bits[f][:, positions]))
+                positions = random.choice(columns[f].shape[1] * 8, size=count, replace=False)
+                key = _mix(key, _pack(_bits(columns[f], positions)))
             band_codes = _pairs_sharing(key, rows, n, blocking.max_block)
             codes.append(band_codes)
             pending += band_codes.size
@@ -163,6 +163,14 @@ def candidate_pairs(
         return empty, empty
     unique = np.unique(np.concatenate(codes))
     return unique // n, unique % n
+
+
+def _bits(packed: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    """The bits at ``positions`` (numbered as ``np.unpackbits`` does) of each packed row, without unpacking
+    the whole row."""
+    shifts = (7 - positions % 8).astype(np.uint8)
+    chosen: npt.NDArray[np.uint8] = (packed[:, positions // 8] >> shifts) & np.uint8(1)
+    return chosen
 
 
 def _pack(bits: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
