@@ -34,6 +34,7 @@ import opendp.prelude as dp
 
 from ctdx.errors import ValidationError
 from ctdx.privacy.schema import MISSING, PublicationTable
+from ctdx.privacy.synthesis_sampling import Measurements, synthetic_rows
 
 dp.enable_features("contrib")
 
@@ -41,6 +42,18 @@ dp.enable_features("contrib")
 # SDS thresholds its aggregates). On the 100k benchmark cohort at epsilon 4 it halves fabricated combinations
 # (26 % to 14 %) and improves the k-marginal and 3-way TVD, at a cost in one-way error (bench/privacy).
 DEFAULT_CELL_FLOOR = 1.5
+DEFAULT_VALUE_FLOOR = 1.5
+DEFAULT_MIN_COUNT = 3.5
+DEFAULT_MIN_COUNT_LENGTH = 3
+DEFAULT_POOL = 2.0
+
+# Columns modelled jointly besides the schema's flag groups: the majority statuses follow from the age band.
+JOINT_COLUMNS = (("ageBroad", "majorityStatus", "majorityStatusAtExploit"),)
+
+# A flag group is modelled as one column when its joint domain has at most this many cells (three
+# exploitation types: 27; five labour sectors: 243); the eight means of control (6,561 cells) would spread
+# their rows over too many cells to measure, and stay single flags.
+MAX_JOINT_CELLS = 1000
 
 FAVOURED_PAIRS = (
     ("citizenship", "CountryOfExploitation"),
@@ -136,6 +149,53 @@ def _distribution(counts: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
     return clamped / total if total > 0 else np.full(len(counts), 1 / len(counts))
 
 
+def _blocks(table: PublicationTable, joint: Sequence[Sequence[str]]) -> list[tuple[int, ...]]:
+    """The model's columns: every flag group of the schema and every ``joint`` tuple as one, the rest alone."""
+    names = table.schema.names
+    position = {n: i for i, n in enumerate(names)}
+    radix = {n: len(table.schema.column(n).categories) + 1 for n in names}
+    groups = [g for g in table.schema.groups().values() if math.prod(radix[n] for n in g) <= MAX_JOINT_CELLS]
+    together = [tuple(g) for g in groups] + [tuple(g) for g in joint]
+    blocks: list[tuple[int, ...]] = []
+    taken: set[int] = set()
+    for group in together:
+        members = tuple(position[n] for n in group if n in position and position[n] not in taken)
+        if members:
+            blocks.append(members)
+            taken.update(members)
+    blocks += [(i,) for i in range(len(names)) if i not in taken]
+    return sorted(blocks)
+
+
+def _block_codes(
+    table: PublicationTable, blocks: Sequence[tuple[int, ...]], radices: Sequence[int]
+) -> tuple[npt.NDArray[np.int64], list[int]]:
+    """Each block's joint code (mixed radix, missing = 0 in every column) and the size of its domain."""
+    names = table.schema.names
+    codes, sizes = [], []
+    for block in blocks:
+        code = np.zeros(len(table), dtype=np.int64)
+        size = 1
+        for c in block:
+            code = code * radices[c] + (table.codes[names[c]].astype(np.int64) - MISSING)
+            size *= radices[c]
+        codes.append(code)
+        sizes.append(size)
+    return np.stack(codes, axis=1), sizes
+
+
+def _column_codes(
+    out: npt.NDArray[np.int64], blocks: Sequence[tuple[int, ...]], radices: Sequence[int], names: Sequence[str]
+) -> dict[str, npt.NDArray[np.int32]]:
+    codes: dict[str, npt.NDArray[np.int32]] = {}
+    for b, block in enumerate(blocks):
+        rest = out[:, b].copy()
+        for c in reversed(block):
+            codes[names[c]] = (rest % radices[c] + MISSING).astype(np.int32)
+            rest //= radices[c]
+    return {n: codes[n] for n in names}
+
+
 def synthesise(
     table: PublicationTable,
     *,
@@ -145,6 +205,11 @@ def synthesise(
     favoured: Sequence[tuple[str, str]] = FAVOURED_PAIRS,
     seed: int | None = None,
     cell_floor: float = DEFAULT_CELL_FLOOR,
+    value_floor: float = DEFAULT_VALUE_FLOOR,
+    joint: Sequence[Sequence[str]] | None = None,
+    min_count: float = DEFAULT_MIN_COUNT,
+    min_count_length: int = DEFAULT_MIN_COUNT_LENGTH,
+    pool: float = DEFAULT_POOL,
 ) -> SyntheticData:
     """Synthetic rows of ``table``'s columns at (``epsilon``, ``delta``)-DP. Both are required."""
     if not math.isfinite(epsilon) or epsilon <= 0:
@@ -152,11 +217,12 @@ def synthesise(
     if not 0 < delta < 1:
         raise ValidationError("delta must be above 0 and below 1 (the measurements are Gaussian)")
     names = table.schema.names
-    d = len(names)
-    if d < 2 or len(table) == 0:
+    if len(names) < 2 or len(table) == 0:
         raise ValidationError("synthesis needs at least two columns and one row")
-    sizes = [len(table.schema.column(n).categories) + 1 for n in names]  # + missing, at index 0
-    x = np.stack([table.codes[n].astype(np.int64) - MISSING for n in names], axis=1)
+    columns = _blocks(table, JOINT_COLUMNS if joint is None else joint)
+    d = len(columns)
+    radices = [len(table.schema.column(n).categories) + 1 for n in names]  # + missing, at index 0
+    x, sizes = _block_codes(table, columns, radices)
     rho = rho_for(epsilon, delta)
     spent = 0.0
 
@@ -169,7 +235,7 @@ def synthesise(
     n_hat = max(1.0, float(np.mean([max(v.sum(), 0) for v in noisy_1])))
 
     # domain compression: values below three deviations share one bucket (MST, section 4)
-    compress, members, small = [], [], []
+    compress, small = [], []
     for j in range(d):
         keep = noisy_1[j] >= 3 * sigma
         mapping = np.cumsum(keep) - 1
@@ -177,14 +243,13 @@ def synthesise(
         if not keep.all():
             mapping = np.where(keep, mapping, buckets)
             buckets += 1
-        compress.append(mapping)
-        members.append([np.flatnonzero(mapping == b) for b in range(buckets)])
+        compress.append(mapping.astype(np.int64))
         small.append(buckets)
     xc = np.stack([compress[j][x[:, j]] for j in range(d)], axis=1)
     p1 = [_distribution(np.bincount(compress[j], weights=noisy_1[j], minlength=small[j])) for j in range(d)]
 
     components = _Components(d)
-    index = {n: i for i, n in enumerate(names)}
+    index = {names[c]: b for b, block in enumerate(columns) for c in block}
     edges: list[tuple[int, int]] = []
     for a, b in favoured:
         if a in index and b in index and components.join(index[a], index[b]):
@@ -211,51 +276,36 @@ def synthesise(
     spent += cost
     tables, start = {}, 0
     for (i, j), vector in zip(edges, vectors, strict=True):
-        block = noisy_2[start : start + len(vector)].reshape(small[i], small[j]).astype(float)
-        block[block < cell_floor * sigma_2] = 0
+        tables[(i, j)] = noisy_2[start : start + len(vector)].reshape(small[i], small[j])
         start += len(vector)
-        tables[(i, j)] = block
-        tables[(j, i)] = block.T
 
-    rng = np.random.default_rng(seed)
+    measurements = Measurements(
+        compress=tuple(compress),
+        sizes=tuple(small),
+        one_way=tuple(noisy_1),
+        sigma_1=sigma,
+        edges=tuple(edges),
+        two_way=tables,
+        sigma_2=sigma_2,
+        rows=n_hat,
+    )
     count = round(n_hat) if rows is None else rows
-    out = np.zeros((count, d), dtype=np.int64)
-    neighbours: dict[int, list[int]] = {j: [] for j in range(d)}
-    for i, j in edges:
-        neighbours[i].append(j)
-        neighbours[j].append(i)
-    out[:, 0] = rng.choice(small[0], size=count, p=p1[0])
-    done, queue = {0}, [0]
-    while queue:
-        parent = queue.pop(0)
-        for child in neighbours[parent]:
-            if child in done:
-                continue
-            block = tables[(parent, child)]
-            for value in range(small[parent]):
-                chosen = out[:, parent] == value
-                if chosen.any():
-                    row = block[value]
-                    p = _distribution(row) if np.clip(row, 0, None).sum() > 0 else p1[child]
-                    out[chosen, child] = rng.choice(small[child], size=int(chosen.sum()), p=p)
-            done.add(child)
-            queue.append(child)
-    codes = {}
-    for j, name in enumerate(names):
-        original = np.zeros(count, dtype=np.int64)
-        for bucket, values in enumerate(members[j]):
-            chosen = out[:, j] == bucket
-            if chosen.any():
-                counts = noisy_1[j][values].astype(float)
-                kept = np.where(counts >= cell_floor * sigma, counts, 0.0)
-                weights = _distribution(kept if kept.sum() > 0 else counts)
-                original[chosen] = rng.choice(values, size=int(chosen.sum()), p=weights)
-        codes[name] = (original + MISSING).astype(np.int32)
+    out = synthetic_rows(
+        measurements,
+        rows=count,
+        seed=seed,
+        value_floor=value_floor,
+        cell_floor=cell_floor,
+        min_count=min_count,
+        length=min_count_length,
+        pool=pool,
+    )
+    codes = _column_codes(out, columns, radices, names)
     return SyntheticData(
         table=PublicationTable(table.schema, codes),
         epsilon=epsilon_of(spent, delta),
         delta=delta,
         rho=spent,
-        edges=tuple((names[i], names[j]) for i, j in edges),
+        edges=tuple(("+".join(names[c] for c in columns[i]), "+".join(names[c] for c in columns[j])) for i, j in edges),
         selected_edges=selected,
     )
