@@ -101,6 +101,10 @@ def names_levels(fields: Sequence[str]) -> list[Level]:
         Level("name parts similar", f"{_sim('names')} >= {t[3]}", 0.04, 0.003),
         Level("name parts somewhat similar", f"{_sim('names')} >= {t[4]}", 0.02, 0.01),
     ]
+    if "skeleton" in fields:
+        # Arabic script without vowels against a Latin spelling (محمد علي / Muhammad Ali) shares almost no
+        # bigram: only the consonant frames agree. Weaker evidence than above, so last.
+        levels.append(Level("name skeletons agree, names differ", f"{_sim('skeleton')} >= {t[0]}", 0.01, 0.0005))
     return levels
 
 
