@@ -2,6 +2,7 @@
 
     python bench/linkage/run_scale.py 10000            # writes results/scale-10000.json
     python bench/linkage/run_scale.py 100000 --workers 2
+    python bench/linkage/run_scale.py --table          # the README's "## Scale" rows from results/
 
 Phases, each timed (wall and CPU seconds of this process and its workers):
 
@@ -170,7 +171,35 @@ def blocking_figures(left: np.ndarray, right: np.ndarray, person: np.ndarray) ->
     }
 
 
+def table() -> str:
+    """The "## Scale" rows of bench/linkage/README.md from results/scale-*.json."""
+    lines = [
+        "| run | blocking | cand./rec | PC | P | R | F1 | post-cl. F1 | B³ F1 | count error (range) | max cluster "
+        "| encode / block / score / cluster CPU-s | CPU-s total | wall | peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in sorted(HERE.glob("results/scale-*.json"), key=lambda p: (len(p.stem), p.stem)):
+        r = json.loads(path.read_text())
+        m, cpu = r["metrics"], r["timings"]["cpu"]
+        b, pw, pc = m["blocking"], m["pairwise"], m["post_cluster"]
+        low, high = m["count_range"]
+        entities = m["entities"]
+        phases = " / ".join(f"{cpu[k]:.0f}" for k in ("normalise_encode", "block", "score", "cluster"))
+        lines.append(
+            f"| {r['dataset']} ({r['backend']}) | {r['env']['blocking']} | {b['candidates_per_record']:.1f} "
+            f"| {b['pair_completeness']:.3f} | {pw['precision']:.3f} | {pw['recall']:.3f} | {pw['f1']:.3f} "
+            f"| {pc['f1']:.3f} | {m['bcubed']['f1']:.3f} "
+            f"| {m['count_error']:+.1%} ({(low - entities) / entities:+.1%} to {(high - entities) / entities:+.1%}) "
+            f"| {m['max_cluster_size']} (true {m['max_true_cluster_size']}) | {phases} | {r['cpu_seconds_total']:.0f} "
+            f"| {r['timings']['end_to_end_wall']:.0f} s | {r['peak_rss_mb'] / 1024:.1f} GiB |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--table"]:
+        print(table())
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", type=int)
     parser.add_argument("--workers", type=int, default=2)
@@ -194,6 +223,10 @@ def main() -> None:
         left, right = candidate_pairs(records.packed, records.present, blocking_config)
     blocking = blocking_figures(left, right, person)
     print(json.dumps(blocking), file=sys.stderr)
+    if args.backend == "spark":  # the session link_encoded's Spark backend will pick up: both cores
+        from ctdx.linkage.spark import spark_session
+
+        spark_session("local[2]", memory="4g")
     clustering = ClusteringConfig(threshold=THRESHOLD, samples=args.samples)
     result = link_encoded(records, (left, right), ScoringConfig(mode="privacy"), clustering, backend=args.backend)
     clock.wall.update({k: round(v, 2) for k, v in result.seconds.items()})
