@@ -31,6 +31,11 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--records", type=int, default=2000, help="Simulated people each attack targets.")
+    parser.add_argument(
+        "--zipf",
+        type=float,
+        help="Re-weight the public list to Zipf(s) by the cohort's name ranks: a steeper population, easier to attack.",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -47,11 +52,17 @@ def main() -> None:
                 identities.append(identity_of(values))
             except ValidationError:
                 identities.append(identity_of({k: v for k, v in values.items() if k != "prs_Birthdate"}))
+    if args.zipf:
+        total = sum(names.values())
+        ranked = [name for name, _ in names.most_common()]
+        weights = [1 / rank**args.zipf for rank in range(1, len(ranked) + 1)]
+        names = Counter({n: max(1, round(total * w / sum(weights))) for n, w in zip(ranked, weights, strict=True)})
     encoder = Encoder(LinkageSecret.generate())
     hub = [e for e in (encoder.encode(i).get(ATTACKED_FIELD) for i in identities) if e]
     report = attack_check(dict(names), hub, records=args.records, seed=args.seed)
     payload = {
         "cohort": f"sample-{args.cases}-{args.orgs}-{args.seed}",
+        "public_list": f"zipf {args.zipf}" if args.zipf else "the cohort's own name counts",
         "attacked_field": ATTACKED_FIELD,
         **report.summary(),
         "seconds": time.perf_counter() - started,

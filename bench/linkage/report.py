@@ -67,6 +67,8 @@ def collect(runs: Path) -> tuple[list[dict[str, object]], list[dict[str, object]
             )
             continue
         run = json.loads(result_path.read_text())
+        if "results" not in run:  # the attack runs: reported on their own
+            continue
         timing = _time_file(runs / f"{name}.time")
         dataset = str(run["dataset"])
         for result in run["results"]:
@@ -244,12 +246,11 @@ def main() -> None:
     args = parser.parse_args()
     rows, failed = collect(args.runs)
     checks = targets(rows)
-    attack_path = args.runs / "attack.json"
-    attack = json.loads(attack_path.read_text()) if attack_path.exists() else None
+    attack = {path.stem: json.loads(path.read_text()) for path in sorted(args.runs.glob("attack*.json"))}
     env = {}
     for meta in sorted(args.runs.glob("*.json")):
         run = json.loads(meta.read_text())
-        if isinstance(run, dict) and "env" in run:
+        if isinstance(run, dict) and "env" in run and "system" in run:
             env[str(run["system"])] = run["env"]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
@@ -268,6 +269,19 @@ def main() -> None:
         else:
             ours, anchor = _f(c["ours"]), _f(c["anchor"])
         print(f"| {c['target']} | {ours} | {anchor} | {'yes' if c['met'] else 'no'} |")
+    if attack:
+        print(
+            "\n### Attacks (share of simulated people re-identified)\n\n"
+            "| public list | people | names | frequency, hardened | pattern mining, hardened | frequency, unhardened "
+            "| pattern mining, unhardened | hub: largest near-identical group |\n|---|---|---|---|---|---|---|---|"
+        )
+        for a in attack.values():
+            h, u = a["reidentified_hardened"], a["reidentified_unhardened"]
+            print(
+                f"| {a.get('public_list', '')} | {a['simulated_records']} | {a['public_names']} | {h['frequency']:.1%} "
+                f"| {h['pattern_mining']:.1%} | {u['frequency']:.1%} | {u['pattern_mining']:.1%} "
+                f"| {a['hub_largest_near_identical_group_share']:.1%} |"
+            )
     if failed:
         print("\nNot measured: " + ", ".join(f"{f.get('name')} ({f.get('note') or f.get('skipped')})" for f in failed))
     print(f"\nwrote {args.json}")

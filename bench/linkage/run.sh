@@ -136,6 +136,9 @@ main() {  # one function, read whole before it runs: editing this file mid-run i
     # 4. Attack numbers (ctdx hub attack-check's code) on an LD5-like sample cohort.
     if has "$SYSTEMS" attack; then
         job "attack" "$OURS_PYTHON" "$HERE/attack.py" --cases "${ATTACK_CASES:-10000}" --orgs 5 --records "${ATTACK_RECORDS:-2000}"
+        # the same attacks with a steep (Zipf 1.1) public list: frequent names are what the frequency attack feeds on
+        job "attack-zipf1.1" "$OURS_PYTHON" "$HERE/attack.py" --cases "${ATTACK_CASES:-10000}" --orgs 5 \
+            --records "${ATTACK_RECORDS:-2000}" --zipf 1.1
     fi
 
     # 5. Report.
