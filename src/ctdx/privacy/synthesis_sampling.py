@@ -4,7 +4,7 @@
 is post-processing and costs no privacy (Dwork and Roth 2014, proposition 2.1). Determinism: given the same
 measurements and seed it returns the same rows.
 
-Three things keep the rows close to the measurements and keep them from inventing combinations:
+Four things keep the rows close to the measurements and keep them from inventing combinations:
 
 1. **Consistent marginals.** Each column's one-way distribution is the inverse-variance mean of its one-way
    measurement and the sums of its measured two-way tables (as the estimate of Private-PGM would weigh them);
@@ -18,6 +18,15 @@ Three things keep the rows close to the measurements and keep them from inventin
    group. The counts are unbiased but carry almost no sampling noise, and a cell expected far below one row
    is rarely drawn. (mbi 1.1's rounding sampler omitted the shuffle and made columns with different parents
    dependent through row order; the shuffle is what mbi 2.0 added.)
+4. **k-synthetic filter**: a pool of rows is drawn, rows holding a combination of up to ``length`` columns
+   that is rare *in the pool* are dropped (SDS's k-synthetic rule, Edge et al. 2020, applied to synthetic
+   rows: it reads no data), and the kept rows are raked back to the pool's one- and two-way marginals
+   before the release rows are drawn from them. A rare combination is where a tree model invents most: on
+   the benchmark cohort 46 % of the four-column combinations drawn once were absent from the data, 0.4 %
+   of those drawn five times or more. The price is suppression: values and pairs held by few rows go.
+
+Fabricated combinations are also why the floors are tied to the table's size: a floor of 1.5 deviations lets
+noise alone through for 7 % of empty cells, which is 700 invented country pairs in a 100 x 100 table.
 
 Own code rather than Private-PGM (``mbi``): on a tree the calibrated conditionals are the model, and
 ``mbi`` brings JAX (about 300 MB) for mirror descent we do not need.
