@@ -65,3 +65,24 @@ def test_epsilon_and_delta_are_required(table) -> None:
         synthesise(table, epsilon=1.0, delta=0.0)
     with pytest.raises(ValidationError, match="epsilon"):
         synthesise(table, epsilon=-1.0, delta=1e-6)
+
+
+def test_post_processing_settings_are_checked(table) -> None:
+    for bad in ({"min_count": 0}, {"min_count_length": 0}, {"pool": 0.5}):
+        with pytest.raises(ValidationError, match="at least 1"):
+            synthesise(table, epsilon=1.0, delta=1e-6, **bad)
+
+
+def test_flag_groups_are_modelled_as_one_column(table) -> None:
+    full = load_publication_schema(first_year=2010, last_year=2024)
+    kept = ("gender", "isForcedLabour", "isSexualExploit", "isOtherExploit")
+    schema = dataclasses.replace(full, columns=tuple(full.column(n) for n in kept))
+    rng = np.random.default_rng(2)
+    kind = rng.choice(3, 5000)
+    codes = {"gender": rng.choice(2, 5000).astype(np.int32)}
+    for i, name in enumerate(kept[1:]):
+        codes[name] = (kind == i).astype(np.int32)
+    result = synthesise(PublicationTable(schema, codes), epsilon=1.0, delta=1e-6, seed=0)
+    assert result.edges == (("gender", "isForcedLabour+isSexualExploit+isOtherExploit"),)
+    flags = np.stack([result.table.codes[n] for n in kept[1:]], axis=1)
+    assert np.all(flags.sum(axis=1) == 1)  # one type per case, as in the data
