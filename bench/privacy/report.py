@@ -125,7 +125,7 @@ def combination_metrics_sds(t: np.ndarray, s: np.ndarray, blank: list[int], limi
 
 
 def evaluate(
-    name: str, t: np.ndarray, c: np.ndarray, s: np.ndarray, meta: dict[str, object], attacks: bool
+    name: str, t: np.ndarray, c: np.ndarray, s: np.ndarray, meta: dict[str, object], targets: int
 ) -> dict[str, float]:
     radix = int(max(t.max(), s.max(), c.max())) + 1
     scale = len(t) / len(s) if name in SCALED else 1.0
@@ -144,21 +144,27 @@ def evaluate(
         scores.update({f"blank_as_value_{k}": v for k, v in library.items()})
         scores.update(combination_metrics_sds(t, s, blank))
         scores["blank_cells_pct"] = 100 * float(np.mean(s == np.asarray(blank)))
-    if attacks and name != "holdout":
+    if targets >= 0 and name != "holdout":
         aux = [int(i) for i in meta["aux"]]  # type: ignore[union-attr]
         secrets = [int(i) for i in meta["secret_columns"]]  # type: ignore[union-attr]
         keep = aux + secrets
         found = inference_risks(
-            t[:, keep], c[:, keep], s[:, keep], list(range(len(aux))), list(range(len(aux), len(keep))), len(c), 1
+            t[:, keep],
+            c[:, keep],
+            s[:, keep],
+            list(range(len(aux))),
+            list(range(len(aux), len(keep))),
+            targets or len(c),
+            1,
         )
         for secret, risk in zip(meta["secrets"], found, strict=True):  # type: ignore[call-overload]
             scores.update({f"inference_{secret}_{key}": value for key, value in risk.items()})
     return scores
 
 
-def score(job: tuple[str, str, str, bool]) -> str:
+def score(job: tuple[str, str, str, int]) -> str:
     """Score one release (in a worker process) and cache the result in ``<name>.eval.json``."""
-    dataset, name, stamp, attacks = job
+    dataset, name, stamp, targets = job
     folder = OUT / dataset
     info = json.loads((folder / "domain.json").read_text())
     columns = list(info["domain"])
@@ -172,12 +178,12 @@ def score(job: tuple[str, str, str, bool]) -> str:
     pac = name.startswith("pacsynth")
     s = encoder.matrix(folder / f"{name}.csv", blank_is_value=pac)
     blank = {"blank": [codes.get(BLANK, -1) for codes in encoder.codes]} if pac else {}
-    scores = evaluate(name, t, c, s, context | blank, attacks)
+    scores = evaluate(name, t, c, s, context | blank, targets)
     (folder / f"{name}.eval.json").write_text(json.dumps({"stamp": stamp, "scores": scores}))
     return name
 
 
-def dataset_results(dataset: str, attacks: bool) -> dict[str, object]:
+def dataset_results(dataset: str, targets: int, attack: re.Pattern[str]) -> dict[str, object]:
     folder = OUT / dataset
     info = json.loads((folder / "domain.json").read_text())
     columns = list(info["domain"])
@@ -185,7 +191,7 @@ def dataset_results(dataset: str, attacks: bool) -> dict[str, object]:
     t, c = encoder.matrix(folder / "train.csv"), encoder.matrix(folder / "control.csv")
     unique_rows = float(np.mean(np.unique(t, axis=0, return_counts=True)[1] == 1))
     runs: dict[str, dict[str, object]] = {}
-    jobs: dict[str, tuple[str, str, str, bool]] = {}
+    jobs: dict[str, tuple[str, str, str, int]] = {}
     names = sorted({p.stem for p in folder.glob("*.json")} | {p.stem for p in folder.glob("*.status")})
     skip = {"domain", "hierarchies", "kanon_comparison"}
     for name in names:
@@ -205,11 +211,12 @@ def dataset_results(dataset: str, attacks: bool) -> dict[str, object]:
             continue  # a job that wrote releases under other names (subsample -> subsample_10, subsample_40)
         release = folder / f"{name}.csv"
         if release.is_file() and status == 0:
-            stamp = f"{release.stat().st_size}:{release.stat().st_mtime_ns}:{attacks}"
+            release_targets = targets if attack.search(name) else -1
+            stamp = f"{release.stat().st_size}:{release.stat().st_mtime_ns}:{release_targets}"
             cache = folder / f"{name}.eval.json"
             cached = json.loads(cache.read_text()) if cache.is_file() else {}
             if cached.get("stamp") != stamp:
-                jobs[name] = (dataset, name, stamp, attacks)
+                jobs[name] = (dataset, name, stamp, release_targets)
         runs[name] = run
     with ProcessPoolExecutor(max_workers=WORKERS) as pool:
         for name in pool.map(score, jobs.values()):
@@ -332,12 +339,16 @@ def tables(results: dict[str, object]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-attacks", action="store_true")
+    parser.add_argument("--targets", default="0", help="attack targets: 0 = every control row; or D0:0,D1:2000")
+    parser.add_argument("--attack", default=".", help="attack only the releases whose name matches this regex")
     args = parser.parse_args()
+    per = dict(p.split(":") for p in args.targets.split(",")) if ":" in args.targets else {}
+    targets = {d: -1 if args.no_attacks else int(per.get(d, args.targets if not per else "0")) for d in ("D0", "D1")}
     datasets = [d for d in ("D0", "D1") if (OUT / d / "domain.json").is_file()]
     results: dict[str, object] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg()},
-        "datasets": {d: dataset_results(d, not args.no_attacks) for d in datasets},
+        "datasets": {d: dataset_results(d, targets[d], re.compile(args.attack)) for d in datasets},
     }
     (OUT / "results.json").write_text(json.dumps(results, indent=1))
     compact = json.loads(json.dumps(results))
