@@ -32,7 +32,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from anyascii import anyascii
@@ -132,6 +132,7 @@ def normalise_token(token: str) -> str:
     return nicknames().get(latin, latin)
 
 
+@lru_cache(maxsize=1 << 16)
 def skeleton(token: str) -> str:
     """The consonant frame of a latinised token, so spellings from different scripts agree."""
     text = token
