@@ -86,6 +86,7 @@ def test_attack_check_command(tmp_path: Path) -> None:
     names = tmp_path / "names.csv"
     names.write_text("name,count\n" + "\n".join(f"{n},{c}" for n, c in NAMES.items()))
     database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    assert CliRunner().invoke(app, ["hub", "upgrade", "--database", database]).exit_code == 0
     result = CliRunner().invoke(
         app, ["hub", "attack-check", "--names", str(names), "--database", database, "--records", "200", "--json"]
     )
