@@ -7,8 +7,8 @@ the CPU seconds of fit + sample (``resource.getrusage``, the machine is shared).
 
 D0 is the CTDC VP public file through an ad-hoc schema: its 16 columns as they are, every column a picklist
 whose domain is the set of values in the whole public file (as the anchors declared it, shared/anchors/
-privacy.md), an empty cell missing, a multi-value such as ``Female;Male`` one category; the same 80/20 split
-seed as the anchors.
+privacy.md), an empty cell missing, a multi-value such as ``Female;Male`` one category, the 1/blank flags in
+the codebook's two groups (exploitation type, perpetrator role); the same 80/20 split seed as the anchors.
 
 Run: ``CASES=100000 .venv/bin/python bench/privacy/tune_synthesis.py [--eps 1 4 12] [--data d1 d0]
 [--set name=value ...]`` where ``--set`` passes keyword arguments to ``synthesise``.
@@ -38,6 +38,15 @@ from ctdx.privacy.synthesis import synthesise
 from ctdx.privacy.utility import _counts
 
 RADIX = 256
+# D0's flag groups, from the CTDC codebook (multi-valued fields published as 1/blank flags), not from the data
+D0_GROUPS = {
+    "isForcedLabour": "typeOfExploitation",
+    "isSexualExploit": "typeOfExploitation",
+    "IP_Exploiter": "perpetratorRole",
+    "IP_RecruiterBroker": "perpetratorRole",
+    "IP_TransactionProcess": "perpetratorRole",
+    "IP_ControlAbuseKidnap": "perpetratorRole",
+}
 D0_FILE = Path("/work/shared/data/ctdc/CTDC_VPsynthetic_condensed.csv")
 
 
@@ -68,7 +77,17 @@ def d0() -> tuple[PublicationTable, PublicationTable]:
     columns = []
     for j, name in enumerate(header):
         values = tuple(sorted({r[j] for r in rows if r[j] != ""}))
-        columns.append(Column(name=name, title=name, kind="picklist", source=name, categories=values, hierarchy=""))
+        columns.append(
+            Column(
+                name=name,
+                title=name,
+                kind="picklist",
+                source=name,
+                categories=values,
+                hierarchy="",
+                group=D0_GROUPS.get(name),
+            )
+        )
     base = schema()
     s = dataclasses.replace(base, name="ctdc-vp", columns=tuple(columns))
     codes = {c.name: np.array([c.code(r[j]) for r in rows], dtype=np.int32) for j, c in enumerate(columns)}
