@@ -23,6 +23,7 @@ def test_the_public_apis_are_sorted_and_every_name_exists() -> None:
                 "risk",
                 "schema",
                 "synthesis",
+                "synthesis_sampling",
                 "utility",
             },
         ),
