@@ -71,6 +71,8 @@ def test_post_processing_settings_are_checked(table) -> None:
     for bad in ({"min_count": 0}, {"min_count_length": 0}, {"pool": 0.5}):
         with pytest.raises(ValidationError, match="at least 1"):
             synthesise(table, epsilon=1.0, delta=1e-6, **bad)
+    with pytest.raises(ValidationError, match="cells"):
+        synthesise(table, epsilon=1.0, delta=1e-6, joint=[("citizenship", "CountryOfExploitation")])
 
 
 def test_flag_groups_are_modelled_as_one_column(table) -> None:

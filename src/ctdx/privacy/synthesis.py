@@ -168,6 +168,9 @@ def _blocks(table: PublicationTable, joint: Sequence[Sequence[str]]) -> list[tup
     position = {n: i for i, n in enumerate(names)}
     radix = {n: len(table.schema.column(n).categories) + 1 for n in names}
     groups = [g for g in table.schema.groups().values() if math.prod(radix[n] for n in g) <= MAX_JOINT_CELLS]
+    for g in joint:
+        if math.prod(radix.get(n, 1) for n in g) > MAX_JOINT_CELLS:
+            raise ValidationError(f"a joint column group may have at most {MAX_JOINT_CELLS} cells", group=list(g))
     together = [tuple(g) for g in groups] + [tuple(g) for g in joint]
     blocks: list[tuple[int, ...]] = []
     taken: set[int] = set()
