@@ -20,7 +20,6 @@ import typer
 from ctdx.cli.console import cli_errors, console, err_console
 from ctdx.cli.hub import print_linkage_result, read_file
 from ctdx.errors import InputFileError, ValidationError
-from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.contribution import (
     ContributionReport,
     build_contribution,
@@ -30,7 +29,6 @@ from ctdx.linkage.contribution import (
     signing_key_to_pem,
 )
 from ctdx.linkage.encoding import LinkageSecret
-from ctdx.linkage.linking import deduplicate_cases
 from ctdx.model.records import CaseRecord
 
 app = typer.Typer(
@@ -165,6 +163,9 @@ def duplicates(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Find the organisation's own duplicate cases (plaintext mode: nothing leaves the machine)."""
+    from ctdx.linkage.clustering import ClusteringConfig
+    from ctdx.linkage.linking import deduplicate_cases
+
     with cli_errors():
         result = deduplicate_cases(list(_cases(cases_file)), ClusteringConfig(threshold=threshold))
     if as_json:

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ctdx.cli.console import cli_errors, console
 from ctdx.errors import InputFileError
-from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.hub import Hub, hub_database_status, safe_url, upgrade_hub_database
-from ctdx.linkage.linking import LinkageResult
+
+if TYPE_CHECKING:
+    from ctdx.linkage.linking import LinkageResult
 
 app = typer.Typer(help="Receive contributions and count distinct victims without names.", no_args_is_help=True)
 
@@ -101,6 +103,8 @@ def link_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Link every contributed case into persons and report distinct victims and overlap."""
+    from ctdx.linkage.clustering import ClusteringConfig
+
     with cli_errors(), Hub(database) as hub:
         result = hub.link(clustering=ClusteringConfig(threshold=threshold))
     if as_json:

@@ -20,21 +20,22 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, delete, func, insert, make_url, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ctdx.errors import ConflictError, NotFoundError, StoreError, ValidationError
-from ctdx.linkage.blocking import encoding_blocking_keys
-from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig
 from ctdx.linkage.contribution import load_public_key, open_contribution, package_organisation
 from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, EncodingConfig
 from ctdx.linkage.hub_schema import HubSchemaStatus, hub_status, upgrade_hub
 from ctdx.linkage.hub_tables import cases, organisations, packages, runs, settings_table
-from ctdx.linkage.linking import LinkageInput, LinkageResult, link
-from ctdx.linkage.scoring import ScoringConfig
+
+if TYPE_CHECKING:  # the linkage engine (Splink, DuckDB) is imported only when the hub links
+    from ctdx.linkage.clustering import ClusteringConfig
+    from ctdx.linkage.linking import LinkageInput, LinkageResult
+    from ctdx.linkage.scoring import ScoringConfig
 
 FINGERPRINT_LENGTH = 16  # ``LinkageSecret.fingerprint``: 16 hex digits
 
@@ -235,6 +236,9 @@ class Hub:
 
     def inputs(self) -> list[LinkageInput]:
         """Every stored case as a privacy-mode linkage input, in a stable order."""
+        from ctdx.linkage.blocking import encoding_blocking_keys
+        from ctdx.linkage.linking import LinkageInput
+
         with self.engine.connect() as db:
             rows = db.execute(select(cases).order_by(cases.c.org_id, cases.c.case_ref)).mappings().all()
         encodings = [_unpack(row["encodings"], self.config) for row in rows]
@@ -244,14 +248,16 @@ class Hub:
             for row, enc, block in zip(rows, encodings, keys, strict=True)
         ]
 
-    def link(
-        self, scoring: ScoringConfig | None = None, clustering: ClusteringConfig = DEFAULT_CLUSTERING_CONFIG
-    ) -> LinkageResult:
+    def link(self, scoring: ScoringConfig | None = None, clustering: ClusteringConfig | None = None) -> LinkageResult:
         """Link every stored case, store the person id of each and the run's summary, and return the result."""
         inputs = self.inputs()
         if not inputs:
             raise NotFoundError("the hub holds no contributed case to link")
-        result = link(inputs, scoring or ScoringConfig(mode="privacy"), clustering)
+        from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG
+        from ctdx.linkage.linking import link
+        from ctdx.linkage.scoring import ScoringConfig
+
+        result = link(inputs, scoring or ScoringConfig(mode="privacy"), clustering or DEFAULT_CLUSTERING_CONFIG)
         with self.engine.begin() as db:
             for record in inputs:
                 org_id, case_ref = record.unique_id.split(":", 1)
