@@ -169,8 +169,9 @@ def tables(rows: list[dict[str, object]]) -> str:
                     f"{_f(r[f'{p}_precision'])} / {_f(r[f'{p}_recall'])} / {_f(r[f'{p}_f1'])}"
                     for p in ("pairwise_cross", "pairwise_within", "post_cluster_cross", "post_cluster_within")
                 ]
+                threshold = r["threshold"] if r["threshold"] is not None else "–"
                 out.append(
-                    f"| {r['system']} | {r['profile']} | {r['method']} | {r['threshold']} | " + " | ".join(cells) + " |"
+                    f"| {r['system']} | {r['profile']} | {r['method']} | {threshold} | " + " | ".join(cells) + " |"
                 )
     return "\n".join(out)
 
