@@ -145,4 +145,4 @@ main() {  # one function, read whole before it runs: editing this file mid-run i
     [ -n "${SKIP_REPORT:-}" ] || "$PYTHON" "$HERE/report.py" --runs "$OUT" --json "$ROOT/bench/results/linkage.json"
 }
 
-main "$@"
+main "$@"; exit  # exit on the same line: bash never reads past it, even if this file changed mid-run
