@@ -9,6 +9,7 @@ from ctdx.errors import ValidationError
 from ctdx.linkage.encoding import (
     DEFAULT_ENCODING_CONFIG,
     PLAINTEXT_ENCODING_CONFIG,
+    WITH_ADDRESS,
     Encoder,
     EncodingConfig,
     LinkageSecret,
@@ -16,12 +17,12 @@ from ctdx.linkage.encoding import (
     dice,
     identity_tokens,
 )
-from ctdx.linkage.normalise import Identity, normalise_name, parse_birth_date
+from ctdx.linkage.normalise import Identity, identity_of, normalise_name, parse_birth_date
 
 SECRET = LinkageSecret(bytes(range(32)))
 
 
-def person(first: str, last: str, birth: str = "1990-05-12") -> Identity:
+def person(first: str, last: str, birth: str | None = "1990-05-12") -> Identity:
     return Identity(normalise_name(first, last), parse_birth_date(birth), "f", ("UA",))
 
 
@@ -89,3 +90,44 @@ def test_secret_and_config_validation() -> None:
     assert SECRET.to_text() not in repr(SECRET)
     with pytest.raises(ValidationError):
         EncodingConfig(flip_probability=0.7)
+
+
+def test_a_batch_encodes_each_record_as_one_at_a_time_does() -> None:
+    config = EncodingConfig(flip_probability=0.0)
+    people = [person("Olena", "Kovalenko"), person("Maria", "Popescu", "1985"), person("Ivan", "Petrov", "1970-01-01")]
+    batch = Encoder(SECRET, config).encode_many(people * 3000)  # more than one chunk
+    assert batch.size == 9000
+    for i, identity in enumerate(people):
+        single = Encoder(SECRET, config).encode(identity)
+        assert batch.record(i) == single == batch.record(i + 3 * 2000)
+
+
+def test_salting_with_the_birth_year_separates_one_name_across_years() -> None:
+    encoder = Encoder(SECRET, EncodingConfig(salt="birth-year"))
+    same_year = encoder.encode_many([person("Olena", "Kovalenko", "1990-05-12"), person("Olena", "Kovalenko", "1990")])
+    other_year = encoder.encode(person("Olena", "Kovalenko", "1991-05-12"))
+    unknown = encoder.encode_many([person("Olena", "Kovalenko", None), person("Olena", "Kovalenko", None)])
+    a, b = same_year.record(0), same_year.record(1)
+    assert dice(a["family"], b["family"]) > 0.9  # type: ignore[arg-type]
+    assert dice(a["family"], other_year["family"]) < 0.6  # type: ignore[arg-type]
+    assert dice(unknown.record(0)["family"], unknown.record(1)["family"]) > 0.9  # type: ignore[arg-type]
+    # The birth date itself is not salted: a neighbouring year still scores close.
+    assert dice(a["birth"], other_year["birth"]) > 0.7  # type: ignore[arg-type]
+
+
+def test_name_filters_weigh_the_same_whatever_the_name_length() -> None:
+    config = EncodingConfig(balanced=False, flip_probability=0.0)
+    encoder = Encoder(SECRET, config)
+    short = encoder.encode(person("Olena", "Wu"))["given"]  # k is capped for names of 1-4 letters
+    long = encoder.encode(person("Maximiliano", "Wu"))["given"]
+    weights = [int(np.unpackbits(np.frombuffer(x, dtype=np.uint8)).sum()) for x in (short, long) if x]
+    assert abs(weights[0] - weights[1]) < 0.25 * max(weights)
+
+
+def test_address_parts_are_encoded_only_when_the_config_asks() -> None:
+    values = {"prs_FirstName": "Olena", "prs_MailingCity": "Odesa", "prs_MailingPostalCode": "65000"}
+    identity = identity_of(values)
+    assert dict(identity.address) == {"city": "Odesa", "postcode": "65000"}
+    assert "city" not in Encoder(SECRET).encode(identity)
+    encoded = Encoder(SECRET, EncodingConfig(fields=WITH_ADDRESS)).encode(identity)
+    assert encoded["city"] is not None and encoded["postcode"] is not None and encoded["street"] is None
