@@ -279,9 +279,19 @@ def main() -> None:
         if isinstance(run, dict) and "env" in run and "system" in run:
             env[str(run["system"])] = run["env"]
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
-        json.dumps({"rows": rows, "failed": failed, "targets": checks, "attack": attack, "env": env}, indent=1) + "\n"
-    )
+
+    def small(value: object) -> object:
+        if isinstance(value, float):
+            return round(value, 4)
+        if isinstance(value, dict):
+            return {k: small(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [small(v) for v in value]
+        return value
+
+    lines = [json.dumps(small(row), ensure_ascii=False) for row in rows]
+    rest = json.dumps(small({"failed": failed, "targets": checks, "attack": attack, "env": env}), indent=1)
+    args.json.write_text('{"rows": [\n' + ",\n".join(lines) + "\n],\n" + rest[1:].lstrip() + "\n")
     print(headline(rows))
     print(tables(rows))
     print(phases(rows))
