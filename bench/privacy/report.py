@@ -340,15 +340,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-attacks", action="store_true")
     parser.add_argument("--targets", default="0", help="attack targets: 0 = every control row; or D0:0,D1:2000")
-    parser.add_argument("--attack", default=".", help="attack only the releases whose name matches this regex")
+    parser.add_argument("--attack", default="", help="D1:REGEX attacks only D1's releases whose name matches REGEX")
     args = parser.parse_args()
     per = dict(p.split(":") for p in args.targets.split(",")) if ":" in args.targets else {}
+    attack = dict(p.split(":", 1) for p in args.attack.split(",") if ":" in p)
     targets = {d: -1 if args.no_attacks else int(per.get(d, args.targets if not per else "0")) for d in ("D0", "D1")}
     datasets = [d for d in ("D0", "D1") if (OUT / d / "domain.json").is_file()]
     results: dict[str, object] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": os.getloadavg()},
-        "datasets": {d: dataset_results(d, targets[d], re.compile(args.attack)) for d in datasets},
+        "datasets": {d: dataset_results(d, targets[d], re.compile(attack.get(d, "."))) for d in datasets},
     }
     (OUT / "results.json").write_text(json.dumps(results, indent=1))
     compact = json.loads(json.dumps(results))
