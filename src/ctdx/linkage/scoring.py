@@ -45,7 +45,7 @@ BIRTH_THRESHOLDS = (0.92, 0.84, 0.77, 0.70, 0.63)
 ADDRESS_THRESHOLDS = (0.92, 0.82, 0.72)
 CODE_THRESHOLD = 0.88
 # A given name below this similarity, with the family names agreeing, marks siblings (cannot-link).
-SIBLING_GIVEN = 0.64
+SIBLING_GIVEN = 0.75
 ADDRESS_PARTS = ("street", "city", "postcode", "state")
 # The all-names similarity a skeleton agreement needs to count (unrelated names score about 0.5).
 SKELETON_NAMES_MIN = 0.62
@@ -80,7 +80,7 @@ def names_levels(fields: Sequence[str]) -> list[Level]:
     better conditioned on one name comparison and the birth date than on three correlated ones."""
     t = NAME_THRESHOLDS
     both = f"{_sim('given')} >= {t[0]} AND {_sim('family')} >= {t[0]}"
-    levels = [Level("given and family agree", both, 0.6, 0.0001)]
+    levels = [Level("given and family agree", both, 0.6, 0.0005)]
     if "given" in fields and "family" in fields:
         levels.append(Level("given and family swapped", swapped_sql(), 0.03, 0.00001))
     levels.append(Level("all name parts agree", f"{_sim('names')} >= {t[0]}", 0.08, 0.0002))
@@ -297,9 +297,9 @@ def siblings_sql(mode: Mode, fields: Sequence[str]) -> str:
         f"given_l IS NOT NULL AND given_r IS NOT NULL AND {_sim('family')} >= {NAME_THRESHOLDS[0]} "
         f"AND {_sim('given')} < {SIBLING_GIVEN} AND NOT ({swapped_sql()})"
     )
-    if "names" in fields:
-        # A given name that moved into the family field (a swap with a typo) keeps the order-free names close.
-        condition += f" AND {_sim('names')} < {NAME_THRESHOLDS[1]}"
+    # A given name that moved into the family field (a swap with a typo) keeps one cross pair close.
+    cross = NAME_THRESHOLDS[3]
+    condition += f" AND {_sim('given', 'family')} < {cross} AND ctdx_sim(family_l, given_r) < {cross}"
     if "skeleton" in fields:
         condition += f" AND {_sim('skeleton')} < {NAME_THRESHOLDS[0]}"
     return condition
