@@ -138,7 +138,7 @@ def candidate_pairs(
     random = np.random.default_rng(blocking.seed)
     n = next(iter(packed.values())).shape[0]
     codes: list[npt.NDArray[np.int64]] = []
-    pending = 0
+    pending = kept = 0
     for rule_number, rule in enumerate(blocking.rules):
         if any(f not in packed for f in rule.fields):
             continue
@@ -155,9 +155,11 @@ def candidate_pairs(
             band_codes = _pairs_sharing(key, rows, n, blocking.max_block)
             codes.append(band_codes)
             pending += band_codes.size
-            if pending > 20_000_000:
+            # Deduplicate once the new codes outnumber the distinct ones kept so far (and 20 M): amortised,
+            # a large candidate set is not re-sorted after every band.
+            if pending > max(20_000_000, kept):
                 codes = [np.unique(np.concatenate(codes))]
-                pending = codes[0].size
+                kept, pending = codes[0].size, 0
     if not codes:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
