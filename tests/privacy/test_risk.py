@@ -70,3 +70,75 @@ def test_the_wilson_interval_holds_the_rate() -> None:
     low, high = wilson(30, 100)
     assert low < 0.3 < high and high - low == pytest.approx(0.18, abs=0.01)
     assert wilson(0, 0) == (0.0, 1.0)
+
+
+# --- the row-by-row scans the attacks replaced, kept to check that the grouped search gives the same answer ---
+
+
+def slow_hits(targets, release, aux, secrets, rng):
+    hits = [0] * len(secrets)
+    for target in targets:
+        mismatches = (release[:, aux] != target[aux]).sum(axis=1)
+        row = release[rng.choice(np.flatnonzero(mismatches == mismatches.min()))]
+        for i, secret in enumerate(secrets):
+            hits[i] += int(row[secret] == target[secret])
+    return hits
+
+
+def slow_inference(train, control, release, aux, secrets, attacks, seed):
+    rng = np.random.default_rng(seed)
+    n = min(attacks, len(control))
+    main = slow_hits(train[rng.choice(len(train), n, replace=False)], release, aux, secrets, rng)
+    held = slow_hits(control[rng.choice(len(control), n, replace=False)], release, aux, secrets, rng)
+    return [(m, c) for m, c in zip(main, held, strict=True)]
+
+
+def slow_linkability(train, control, release, aux_a, aux_b, neighbours, attacks, seed):
+    def near(target, columns, jitter):
+        distance = (release[:, columns] != target[columns]).sum(axis=1) + jitter
+        return set(np.argpartition(distance, min(neighbours, len(release)) - 1)[:neighbours].tolist())
+
+    rng = np.random.default_rng(seed)
+    n = min(attacks, len(control), len(train))
+    hits = []
+    for targets in (
+        train[rng.choice(len(train), n, replace=False)],
+        control[rng.choice(len(control), n, replace=False)],
+    ):
+        found = 0
+        for target in targets:
+            jitter = rng.random(len(release)) * 0.5
+            found += int(bool(near(target, aux_a, jitter) & near(target, aux_b, jitter)))
+        hits.append(found)
+    return hits
+
+
+def tables(seed: int, values: int, rows: int):
+    """Train, control and a release half copied from train, half new; few values make many ties."""
+    rng = np.random.default_rng(seed)
+    train, control = rng.integers(0, values, size=(rows, 7)), rng.integers(0, values, size=(rows // 3, 7))
+    release = np.concatenate([train[: rows // 2], rng.integers(0, values, size=(rows // 2, 7))])
+    return train, control, release[rng.permutation(len(release))]
+
+
+@pytest.mark.parametrize(("seed", "values", "rows"), [(1, 2, 300), (2, 4, 600), (3, 9, 900), (4, 30, 400)])
+def test_the_grouped_inference_attack_counts_exactly_what_the_row_scan_counted(seed, values, rows) -> None:
+    train, control, release = tables(seed, values, rows)
+    aux, secrets = [0, 1, 2, 3, 4], [5, 6]
+    found = inference_risks(train, control, release, aux, secrets, 150, seed)
+    expected = slow_inference(train, control, release, aux, secrets, 150, seed)
+    n = min(150, len(control))
+    assert [(round(r["main_rate"] * n), round(r["control_rate"] * n)) for r in found] == expected
+
+
+@pytest.mark.parametrize("neighbours", [1, 3, 10, 5000])
+@pytest.mark.parametrize(("seed", "values", "rows"), [(1, 2, 300), (2, 4, 600), (3, 9, 900)])
+def test_the_grouped_linkability_attack_links_exactly_what_the_row_scan_linked(seed, values, rows, neighbours) -> None:
+    train, control, release = tables(seed, values, rows)
+    aux_a, aux_b = [0, 1, 2, 3], [3, 4, 5, 6]
+    found = linkability_risk(
+        train, control, release, aux_a=aux_a, aux_b=aux_b, neighbours=neighbours, attacks=120, seed=seed
+    )
+    main, held = slow_linkability(train, control, release, aux_a, aux_b, neighbours, 120, seed)
+    n = min(120, len(control))
+    assert (round(found["main_rate"] * n), round(found["control_rate"] * n)) == (main, held)

@@ -35,15 +35,70 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+class _Groups:
+    """Release rows grouped by their values on the attacker's columns, and nearest groups found in blocks.
+
+    An attack asks, per target, which release rows lie nearest (Hamming distance over categorical columns).
+    Scanning every release row for every target costs targets x rows; here each distinct target pattern is
+    compared once with each distinct release pattern (blocks of a few million cells in numpy), and a target
+    then reads the rows of its nearest patterns. Rows keep the order the row-by-row scan saw them in, so the
+    random tie-breaks draw the same numbers and pick the same rows."""
+
+    def __init__(self, release: Matrix, columns: list[int]) -> None:
+        self.patterns, inverse, counts = np.unique(release[:, columns], axis=0, return_inverse=True, return_counts=True)
+        self.rows = np.argsort(inverse.reshape(-1), kind="stable")
+        self.starts = np.concatenate(([0], np.cumsum(counts)))
+        self.counts = counts
+        self.columns = columns
+
+    def members(self, groups: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The release rows of some groups, in row order."""
+        if len(groups) == 1:
+            return self.rows[self.starts[groups[0]] : self.starts[groups[0] + 1]]
+        return np.sort(np.concatenate([self.rows[self.starts[g] : self.starts[g + 1]] for g in groups]))
+
+    def nearest(
+        self, targets: Matrix, n: int
+    ) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]]]:
+        """Per target, which distinct target pattern it has; per pattern, the release groups at most as far
+        as its ``n``-th nearest release row, and their distances."""
+        found, inverse = np.unique(targets[:, self.columns], axis=0, return_inverse=True)
+        want = min(n, int(self.counts.sum()))
+        block = max(1, 4_000_000 // max(len(self.patterns), 1))
+        groups: list[npt.NDArray[np.int64]] = []
+        distances: list[npt.NDArray[np.int64]] = []
+        for start in range(0, len(found), block):
+            part = found[start : start + block]
+            distance = np.zeros((len(part), len(self.patterns)), dtype=np.int64)
+            for column in range(part.shape[1]):
+                distance += part[:, column, None] != self.patterns[None, :, column]
+            if want <= 1:
+                reach = distance.min(axis=1)
+            else:
+                levels = np.stack(
+                    [(distance == level) @ self.counts for level in range(part.shape[1] + 1)], axis=1
+                ).cumsum(axis=1)
+                reach = (levels < want).sum(axis=1)
+            which, group = np.nonzero(distance <= reach[:, None])
+            cuts = np.searchsorted(which, np.arange(1, len(part)))
+            for i, chosen in enumerate(np.split(group, cuts)):
+                groups.append(chosen)
+                distances.append(distance[i, chosen])
+        return inverse.reshape(-1), groups, distances
+
+
 def _hits(targets: Matrix, release: Matrix, aux: list[int], secrets: list[int], rng: np.random.Generator) -> list[int]:
-    """For each secret, how many targets the attack guesses right (one neighbour search serves every secret)."""
-    hits = [0] * len(secrets)
-    for target in targets:
-        mismatches = (release[:, aux] != target[aux]).sum(axis=1)
-        row = release[rng.choice(np.flatnonzero(mismatches == mismatches.min()))]
-        for i, secret in enumerate(secrets):
-            hits[i] += int(row[secret] == target[secret])
-    return hits
+    """For each secret, how many targets the attack guesses right (one neighbour search serves every secret):
+    the release row matching the target on the most auxiliary columns, ties broken at random."""
+    index = _Groups(release, aux)
+    inverse, groups, _ = index.nearest(targets, 1)
+    hits = np.zeros(len(secrets), dtype=np.int64)
+    for target, pattern in zip(targets, inverse, strict=True):
+        chosen = groups[pattern]
+        size = int(index.counts[chosen].sum())
+        row = index.members(chosen)[int(rng.choice(size))]
+        hits += release[row, secrets] == target[secrets]
+    return [int(h) for h in hits]
 
 
 def inference_risks(
@@ -130,10 +185,21 @@ def singling_out_risk(
 
 
 def _neighbours(
-    release: Matrix, target: Matrix, columns: list[int], n: int, jitter: npt.NDArray[np.float64]
-) -> set[int]:
-    distance = (release[:, columns] != target[columns]).sum(axis=1) + jitter
-    return set(np.argpartition(distance, min(n, len(release)) - 1)[:n].tolist())
+    index: _Groups,
+    groups: npt.NDArray[np.int64],
+    distances: npt.NDArray[np.int64],
+    n: int,
+    jitter: npt.NDArray[np.float64],
+) -> npt.NDArray[np.int64]:
+    """The ``n`` release rows nearest a target: every row of the groups nearer than the farthest one needed,
+    and of the rows at that distance, those with the smallest jitter (a random tie-break)."""
+    reach = distances.max()
+    inside = index.members(groups[distances < reach]) if (distances < reach).any() else np.empty(0, np.int64)
+    edge = index.members(groups[distances == reach])
+    need = min(n, int(index.counts.sum())) - len(inside)
+    if need < len(edge):
+        edge = edge[np.argpartition(jitter[edge], need - 1)[:need]]
+    return np.concatenate((inside, edge))
 
 
 def linkability_risk(
@@ -155,20 +221,19 @@ def linkability_risk(
     train rows."""
     rng = np.random.default_rng(seed)
     n = min(attacks, len(control), len(train))
+    index_a, index_b = _Groups(release, aux_a), _Groups(release, aux_b)
     hits = []
     for targets in (
         train[rng.choice(len(train), n, replace=False)],
         control[rng.choice(len(control), n, replace=False)],
     ):
         found = 0
-        for target in targets:
+        near_a, near_b = index_a.nearest(targets, neighbours), index_b.nearest(targets, neighbours)
+        for a, b in zip(near_a[0], near_b[0], strict=True):
             jitter = rng.random(len(release)) * 0.5
-            found += int(
-                bool(
-                    _neighbours(release, target, aux_a, neighbours, jitter)
-                    & _neighbours(release, target, aux_b, neighbours, jitter)
-                )
-            )
+            rows_a = _neighbours(index_a, near_a[1][a], near_a[2][a], neighbours, jitter)
+            rows_b = _neighbours(index_b, near_b[1][b], near_b[2][b], neighbours, jitter)
+            found += int(np.intersect1d(rows_a, rows_b).size > 0)
         hits.append(found)
     return _risk(hits[0], hits[1], n)
 
