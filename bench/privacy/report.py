@@ -290,8 +290,9 @@ def tables(results: dict[str, object]) -> str:
             cpu = f"{run['cpu_seconds']:.0f}" if "cpu_seconds" in run else ""
             peak = f"{run['peak_rss_mb']:.0f}" if "peak_rss_mb" in run else ""
             if "scores" not in run:
-                what = "**timeout**" if run["exit_status"] == 124 else f"**failed** (exit {run['exit_status']})"
-                if "rounds_done" in run:
+                stopped = {124: "**timeout**", 143: "**stopped** (SIGTERM, exit 143)", 137: "**killed** (exit 137)"}
+                what = stopped.get(int(run["exit_status"]), f"**failed** (exit {run['exit_status']})")
+                if run.get("rounds_done"):
                     what += f" after {run['rounds_done']} rounds, {100 * float(run.get('budget_used', 0)):.0f} % of ρ"
                 lines.append(f"| {name} | {epsilon_of(name)} | {what} | | | | | | | | {cpu} | {peak} |")
                 continue
@@ -321,8 +322,8 @@ def tables(results: dict[str, object]) -> str:
                 )
         secrets = data["secrets"]
         lines.append(f"\n{dataset} inference attack (knows {', '.join(data['quasi_identifiers'])}): risk [95 % CI]\n")
-        lines.append("| release | " + " | ".join(secrets) + " | targets |")
-        lines.append("|---|" + "---|" * (len(secrets) + 1))
+        lines.append("| release | " + " | ".join(secrets) + " | control-target hit rates | targets |")
+        lines.append("|---|" + "---|" * (len(secrets) + 2))
         for name in sorted(data["runs"], key=order):
             s = data["runs"][name].get("scores") or {}
             if f"inference_{secrets[0]}_risk" not in s:
@@ -332,7 +333,9 @@ def tables(results: dict[str, object]) -> str:
                 f"[{s[f'inference_{x}_risk_low']:.3f}, {s[f'inference_{x}_risk_high']:.3f}]"
                 for x in secrets
             ]
-            lines.append(f"| {name} | " + " | ".join(cells) + f" | {int(s[f'inference_{secrets[0]}_attacks']):,} |")
+            held = " / ".join(f"{s[f'inference_{x}_control_rate']:.3f}" for x in secrets)
+            targets = int(s[f"inference_{secrets[0]}_attacks"])
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {held} | {targets:,} |")
     return "\n".join(lines)
 
 
