@@ -9,6 +9,11 @@ from a control split the release never saw (control); the risk is (main - contro
 95 % Wilson intervals on both rates carried to the risk's bounds. Inference: the attacker knows the
 auxiliary columns of a target and reads the secret column off the release row that matches the target on
 the most auxiliary columns (ties broken at random).
+
+Inference and linkability find nearest release rows by grouping the release on the attacker's columns and
+comparing distinct patterns in numpy blocks (``_Groups``), so every control row can be a target on 100k-row
+tables (D1: 5 CPU s for 20,000 + 20,000 targets, against ~44 s for the former row-by-row scan); the random
+tie-breaks draw the same numbers as that scan did, so results are unchanged (tests/privacy/test_risk.py).
 """
 
 from __future__ import annotations
