@@ -83,6 +83,7 @@ class LinkageOutcome:
     pair_precision: float = 0.0
     pair_recall: float = 0.0
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # per phase: consent, contribute, link
+    range_method: str = ""
 
     @property
     def relative_error(self) -> float:
@@ -100,6 +101,8 @@ class LinkageOutcome:
             f"the generator's truth: {self.truth:,} persons (error {self.relative_error:+.1%}, "
             f"truth {'inside' if self.truth_in_range else 'OUTSIDE'} the range)",
         ]
+        if self.range_method:
+            out.append(f"  the range: {self.range_method}")
         for org, outcome in sorted(self.organisations.items()):
             receipt = outcome.receipt
             hub_did = (
@@ -281,6 +284,7 @@ def run_demo_linkage(
     outcome.contributed = len(true_person)
     outcome.estimate = int(summary["distinct_persons"])
     outcome.low, outcome.high = (int(n) for n in summary["distinct_persons_range"])
+    outcome.range_method = str(summary.get("distinct_persons_range_method", ""))
     outcome.truth = len(set(true_person.values()))
     outcome.overlap = {
         (str(o["organisations"][0]), str(o["organisations"][1])): int(o["persons"]) for o in summary["overlap"]
@@ -318,6 +322,7 @@ def _as_json(outcome: LinkageOutcome) -> dict[str, object]:
         "contributed": outcome.contributed,
         "distinct_persons": outcome.estimate,
         "distinct_persons_range": [outcome.low, outcome.high],
+        "distinct_persons_range_method": outcome.range_method,
         "truth": outcome.truth,
         "relative_error": outcome.relative_error,
         "truth_in_range": outcome.truth_in_range,

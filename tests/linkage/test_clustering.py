@@ -131,3 +131,33 @@ def test_the_vectorised_clustering_gives_the_plain_greedy_result() -> None:
         scored += [ScoredPair(str(a), str(b), 0.5, True) for a, b in cannot]
         labels, count = cluster_scored(ids, scored, ClusteringConfig(threshold=0.9, samples=0))
         assert count.estimate == len(set(labels.values())) == _reference(n, pairs, cannot, 0.5)
+
+
+def test_the_range_covers_the_truth_when_possible_links_were_missed() -> None:
+    # Ten persons with two records each; the model is sure of two pairs and scores the other eight
+    # between 0.1 and the threshold (missing birth dates), plus one unrelated pair at 0.05.
+    ids = [f"p{i}-{side}" for i in range(10) for side in "ab"]
+    sure = [ScoredPair(f"p{i}-a", f"p{i}-b", 0.995, False) for i in range(2)]
+    missed = [ScoredPair(f"p{i}-a", f"p{i}-b", 0.15 + 0.05 * i, False) for i in range(2, 10)]
+    unrelated = [ScoredPair("p0-a", "p5-a", 0.05, False)]
+    config = ClusteringConfig(threshold=0.9, possible_link=0.1, samples=200)
+    _, count = cluster_scored(ids, sure + missed + unrelated, config)
+    assert count.estimate == 18
+    assert count.low <= 10 <= count.high
+    assert count.low == 10  # the unrelated pair below possible_link never joins anything
+    # Without the possible links the bootstrap alone misses the truth: this is what the low end fixes.
+    _, bootstrap_only = cluster_scored(ids, sure + missed + unrelated, ClusteringConfig(possible_link=0.9))
+    assert bootstrap_only.low > 10
+
+
+def test_possible_links_keep_cannot_links_and_chaining_rules() -> None:
+    ids = ["olena", "olena2", "oksana"]
+    pairs = [
+        ScoredPair("olena", "olena2", 0.3, False),
+        ScoredPair("olena2", "oksana", 0.3, False),
+        ScoredPair("olena", "oksana", 0.2, True),
+    ]
+    _, count = cluster_scored(ids, pairs, ClusteringConfig(possible_link=0.1, samples=0))
+    assert count.estimate == 3 and count.low == 2 and count.high == 3
+    with pytest.raises(ValidationError):
+        ClusteringConfig(threshold=0.9, possible_link=0.95)

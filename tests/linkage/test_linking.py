@@ -46,6 +46,16 @@ def test_training_recall_follows_the_band_length_and_flip_rate() -> None:
     assert 0.1 < training_recall("privacy") < 0.5
 
 
+def test_training_recall_falls_with_the_share_of_records_missing_a_training_key() -> None:
+    # ctdx sample: 47 % of birth dates missing, so only about 0.53 ** 2 of true pairs can meet the rule
+    # and λ (rule matches / recall) must come out about 3.6 times larger than when every key is known.
+    assert training_recall("plaintext", 0.53) == pytest.approx(0.7 * 0.53**2)
+    assert training_recall("privacy", 0.53) == pytest.approx(training_recall("privacy") * 0.53**2)
+    assert training_recall("privacy", 0.0) > 0
+    with pytest.raises(ValidationError):
+        training_recall("privacy", 1.5)
+
+
 def test_a_generated_cohort_links_at_array_scale_without_false_merges_or_giant_clusters() -> None:
     # The hub's path for large cohorts: batch encodings, vectorised blocking, Splink, array clustering.
     import numpy as np

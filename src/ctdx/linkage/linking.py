@@ -18,7 +18,13 @@ from typing import Any
 
 from ctdx.errors import ConfigError, ValidationError
 from ctdx.linkage.blocking import token_blocking_keys, training_keys
-from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_scored
+from ctdx.linkage.clustering import (
+    DEFAULT_CLUSTERING_CONFIG,
+    RANGE_METHOD,
+    ClusteringConfig,
+    PersonCount,
+    cluster_scored,
+)
 from ctdx.linkage.normalise import identity_of
 from ctdx.linkage.scoring import ScoredPair, ScoringConfig, plaintext_fields, score_pairs
 from ctdx.model.records import CaseRecord
@@ -72,6 +78,7 @@ class LinkageResult:
             "records": self.records,
             "distinct_persons": self.count.estimate,
             "distinct_persons_range": [self.count.low, self.count.high],
+            "distinct_persons_range_method": RANGE_METHOD,
             "candidate_pairs": self.candidate_pairs,
             "links": self.links,
             "model": "trained" if self.trained else "default",

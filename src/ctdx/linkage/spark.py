@@ -115,8 +115,12 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
     linker = Linker(db.register(frame, table_name="ctdx_records"), settings, log_level=config.log_level)
     trained = records >= config.min_records_to_train
     if trained:
+        known = table.column("train_names").is_valid().to_numpy(zero_copy_only=False) & table.column(
+            "train_birth"
+        ).is_valid().to_numpy(zero_copy_only=False)
+        coverage = float(known.mean()) if known.size else 1.0
         linker.training.estimate_probability_two_random_records_match(
-            [block_on("train_names", "train_birth")], recall=training_recall(config.mode)
+            [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
         for rule in em_rules(config.mode, fields):
