@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ctdx.casework.access import CaseworkContext, add_note, find_case
 from ctdx.casework.consent import (
@@ -149,27 +150,37 @@ def record_consent(
 
 def consent_records(ctx: CaseworkContext, case_id: uuid.UUID) -> list[ConsentRecord]:
     """Every consent decision of a case, oldest first."""
-    rows = ctx.session.execute(
+    return consent_records_of(ctx.session, [case_id]).get(case_id, [])
+
+
+def consent_records_of(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ConsentRecord]]:
+    """Every consent decision of each of ``case_ids``, oldest first per case (cases without one are absent).
+
+    The caller has already scoped ``case_ids`` to what its actor may see.
+    """
+    rows = session.execute(
         select(Consent, ConsentScope)
         .outerjoin(ConsentScope, ConsentScope.consent_id == Consent.id)
-        .where(Consent.case_id == case_id)
-        .order_by(Consent.decided_on, Consent.recorded_at)
+        .where(Consent.case_id.in_(case_ids))
+        .order_by(Consent.case_id, Consent.decided_on, Consent.recorded_at)
     ).all()
-    return [
-        ConsentRecord(
-            c.id,
-            c.purpose,
-            c.status,
-            s.recipient if s else None,
-            s.given_by if s else None,
-            s.child_assent if s else None,
-            c.decided_on,
-            s.expires_on if s else None,
-            c.recorded_by,
-            c.recorded_at,
+    found: dict[uuid.UUID, list[ConsentRecord]] = {}
+    for c, s in rows:
+        found.setdefault(c.case_id, []).append(
+            ConsentRecord(
+                c.id,
+                c.purpose,
+                c.status,
+                s.recipient if s else None,
+                s.given_by if s else None,
+                s.child_assent if s else None,
+                c.decided_on,
+                s.expires_on if s else None,
+                c.recorded_by,
+                c.recorded_at,
+            )
         )
-        for c, s in rows
-    ]
+    return found
 
 
 def consent_events(records: list[ConsentRecord]) -> list[ConsentEvent]:

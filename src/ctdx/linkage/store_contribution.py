@@ -30,12 +30,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ctdx.casework.access import CaseworkContext
 from ctdx.casework.consent import Purpose, matching_consent
-from ctdx.casework.consents import ConsentRecord, consent_events
-from ctdx.casework.tables import ConsentScope
+from ctdx.casework.consents import consent_events, consent_records_of
 from ctdx.errors import PermissionDenied, ValidationError
 from ctdx.linkage.contribution import ContributionReport, build_contribution
 from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, EncodingConfig, LinkageSecret
@@ -43,7 +41,7 @@ from ctdx.model.records import CaseRecord, FieldValue, SourceRef
 from ctdx.store import audit
 from ctdx.store.case_rows import SEALED
 from ctdx.store.crypto import FieldCipher
-from ctdx.store.tables import Case, Consent, Organisation, Person, VictimContext
+from ctdx.store.tables import Case, Organisation, Person, VictimContext
 from ctdx.store.values import decode
 
 CHUNK = 500
@@ -58,33 +56,6 @@ class StoreCase:
     case_id: uuid.UUID
     record: CaseRecord
     consent_id: str | None  # the consent that allows sharing with the hub now; None: withdrawn
-
-
-def _consents(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ConsentRecord]]:
-    """Every consent decision of ``case_ids``, oldest first per case (as ``consent_records`` orders them)."""
-    rows = session.execute(
-        select(Consent, ConsentScope)
-        .outerjoin(ConsentScope, ConsentScope.consent_id == Consent.id)
-        .where(Consent.case_id.in_(case_ids))
-        .order_by(Consent.case_id, Consent.decided_on, Consent.recorded_at)
-    ).all()
-    found: dict[uuid.UUID, list[ConsentRecord]] = {}
-    for c, s in rows:
-        found.setdefault(c.case_id, []).append(
-            ConsentRecord(
-                c.id,
-                c.purpose,
-                c.status,
-                s.recipient if s else None,
-                s.given_by if s else None,
-                s.child_assent if s else None,
-                c.decided_on,
-                s.expires_on if s else None,
-                c.recorded_by,
-                c.recorded_at,
-            )
-        )
-    return found
 
 
 def _person_values(cipher: FieldCipher, person: Person) -> tuple[dict[str, FieldValue], tuple[str, ...]]:
@@ -111,7 +82,7 @@ def own_cases(ctx: CaseworkContext, hub: str, *, at: dt.datetime) -> Iterator[St
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
         cases = session.scalars(select(Case).where(Case.id.in_(chunk)).order_by(Case.id)).all()
-        consents = _consents(session, chunk)
+        consents = consent_records_of(session, chunk)
         allowed = {}
         for case in cases:
             event = matching_consent(consent_events(consents.get(case.id, [])), PURPOSE, hub, at)
