@@ -62,3 +62,14 @@ def test_text_tables_share_one_code_book_and_keys_never_overflow() -> None:
     wide = np.random.default_rng(1).integers(0, 250, size=(50, 12))
     ka, kb = joint_keys(tuple(range(12)), wide, wide[::-1].copy())
     assert sorted(ka.tolist()) == sorted(kb.tolist()) and len(set(ka.tolist())) == len({r.tobytes() for r in wide})
+
+
+def test_a_blank_cell_holds_no_combination_as_sds_counts_it() -> None:
+    from ctdx.privacy.utility import combination_metrics
+
+    t = np.array([[0, 0], [0, 1], [1, 1]])
+    s = np.array([[0, 0], [0, 2], [1, 1]])  # 2 is column 1's blank: pac-synth left that attribute out
+    as_value = combination_metrics(t, s, radix=3, scale=1.0)
+    as_blank = combination_metrics(t, s, radix=3, scale=1.0, blank=[9, 2])
+    assert as_value["fabricated_pct"] > 0
+    assert as_blank["fabricated_pct"] == 0

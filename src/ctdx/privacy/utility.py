@@ -56,14 +56,24 @@ def three_way_tvd(t: Matrix, s: Matrix, radix: int) -> float:
     return float(np.mean([tvd(t, s, c, radix) for c in sets(t.shape[1], 3, 200, 2024)]))
 
 
-def combination_metrics(t: Matrix, s: Matrix, radix: int, scale: float, limit: int = 300) -> dict[str, float]:
-    """Union MAE by length 1-4 (absent = 0; S counts times ``scale``), fabricated and suppressed shares."""
+def combination_metrics(
+    t: Matrix, s: Matrix, radix: int, scale: float, limit: int = 300, blank: Sequence[int] | None = None
+) -> dict[str, float]:
+    """Union MAE by length 1-4 (absent = 0; S counts times ``scale``), fabricated and suppressed shares.
+
+    ``blank`` (one code per column) follows SDS: an S row whose value in a column is that column's blank code
+    holds no combination over that column set (pac-synth leaves attributes out of records).
+    """
     out: dict[str, float] = {}
     fabricated = distinct_s = suppressed = frequent_t = 0
     for length in (1, 2, 3, 4):
         errors = []
         for columns in sets(t.shape[1], length, limit, 7 + length):
-            a, b = _counts(t, columns, radix), _counts(s, columns, radix)
+            kept = s
+            if blank is not None:
+                cols = list(columns)
+                kept = s[np.all(s[:, cols] != np.asarray([blank[j] for j in cols]), axis=1)]
+            a, b = _counts(t, columns, radix), _counts(kept, columns, radix)
             errors += [abs(a.get(k, 0) - scale * b.get(k, 0)) for k in a.keys() | b.keys()]
             fabricated += sum(1 for k in b if k not in a)
             distinct_s += len(b)
