@@ -124,3 +124,37 @@ def test_sealed_values_of_tables_added_by_other_packages_are_re_encrypted_too(st
     finally:
         with store.engine.begin() as connection:
             EXTRA_NOTE.drop(connection)
+
+
+def test_a_privacy_ledger_chained_before_a_rotation_still_verifies_and_grows(
+    store: Store, settings: Settings, cli_env: dict[str, str | None], tmp_path
+) -> None:
+    from ctdx.privacy.ledger import create_ledger, load_ledger, spend
+    from ctdx.store.keyring import load_keyring
+
+    _populate(store)
+    before = load_keyring(settings)
+    ledger_path = tmp_path / "ledger.json"
+    create_ledger(ledger_path, dataset="d", epsilon_budget=4.0, delta_budget=1e-5, keyring=before)
+    spend(ledger_path, release="r1", epsilon=1.0, delta=0.0, mechanism="laplace", keyring=before)
+    store.close()
+
+    assert runner.invoke(app, ["keys", "rotate"], env=cli_env).exit_code == 0
+
+    after = load_keyring(settings)
+    assert before.active not in after.keys  # the retired key itself is gone...
+    assert set(after.ledger_keys) == {before.active}  # ...only the key derived from it for ledgers stays
+    assert after.ledger_keys[before.active] != before.keys[before.active]
+    ledger = load_ledger(ledger_path, after)
+    assert [e.release for e in ledger.entries] == ["r1"] and ledger.key_id == before.active
+    spend(ledger_path, release="r2", epsilon=1.0, delta=0.0, mechanism="laplace", keyring=after)
+    assert load_ledger(ledger_path, after).epsilon_spent == 2.0
+    assert load_ledger(ledger_path, before).epsilon_spent == 2.0  # same chain, same MAC key
+
+    # A second rotation keeps the first retired ledger key as well.
+    assert runner.invoke(app, ["keys", "rotate"], env=cli_env).exit_code == 0
+    again = load_keyring(settings)
+    assert set(again.ledger_keys) == {before.active, after.active}
+    assert load_ledger(ledger_path, again).epsilon_spent == 2.0
+    with pytest.raises(EncryptionKeyError):
+        load_ledger(ledger_path, Keyring(active=again.active, keys={again.active: again.keys[again.active]}))

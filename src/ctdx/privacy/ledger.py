@@ -9,8 +9,9 @@ entry's MAC, and the file carries the HMAC of its whole content. The MAC key is 
 with its own ``info`` label so it is never the key that encrypts fields; the ledger records the key *id*.
 So an edited ledger cannot be re-chained by someone without the key, and checking one needs the key:
 ``load_ledger`` without the right keyring fails with ``EncryptionKeyError`` (code ``encryption_key``), an
-altered one with ``IntegrityError`` (code ``integrity``). Limitation: ``ctdx keys rotate`` drops the old
-key, after which a ledger chained under it can no longer be checked; keep that key id in the keyring.
+altered one with ``IntegrityError`` (code ``integrity``). ``ctdx keys rotate`` drops the old
+key but keeps the MAC key derived from it (``Keyring.ledger_keys``), so ledgers chained before a rotation
+still verify and take new entries under their original key id.
 The organisation's audit log stays the second witness of overrides.
 
 Losses add up by basic sequential composition (Dwork and Roth 2014, theorem 3.16): total epsilon and
@@ -31,12 +32,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from ctdx.errors import (
     ConflictError,
-    EncryptionKeyError,
     InputFileError,
     IntegrityError,
     PermissionDenied,
@@ -46,7 +43,6 @@ from ctdx.store.keyring import Keyring
 
 FORMAT = "ctdx-privacy-ledger/2"
 GENESIS = "0" * 64
-HKDF_INFO = b"ctdx privacy ledger hmac v1"
 
 
 @dataclass(frozen=True)
@@ -109,14 +105,9 @@ class Ledger:
 
 
 def mac_key(keyring: Keyring, key_id: str) -> bytes:
-    """The ledger's MAC key, derived from keyring key ``key_id`` (``EncryptionKeyError`` if it is absent)."""
-    if key_id not in keyring.keys:
-        raise EncryptionKeyError(
-            f"the keyring has no key {key_id!r}, which this ledger was chained with; point CTDX_KEY_FILE "
-            "(or --key-file) at the hub's key file",
-            key_id=key_id,
-        )
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(keyring.keys[key_id])
+    """The ledger's MAC key for keyring key ``key_id``, live or retired by a rotation
+    (``EncryptionKeyError`` if the keyring has neither)."""
+    return keyring.ledger_key(key_id)
 
 
 def _digest(data: Any, key: bytes) -> str:

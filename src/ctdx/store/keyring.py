@@ -3,7 +3,13 @@
 The keyring is a small JSON document, read from ``Settings.key_text`` (the ``CTDX_KEY`` environment
 variable) when set, otherwise from ``Settings.key_file``::
 
-    {"format": "ctdx-keyring/1", "active": "k-20261129-ab12", "keys": {"k-20261129-ab12": "<base64 of 32 bytes>"}}
+    {"format": "ctdx-keyring/1", "active": "k-20261129-ab12", "keys": {"k-20261129-ab12": "<base64 of 32 bytes>"},
+     "ledger_keys": {"k-20260101-9f00": "<base64 of 32 bytes>"}}
+
+``ledger_keys`` (optional) keeps, for each key that ``ctdx keys rotate`` retired, only the key derived from it
+for privacy-ledger MACs (HKDF-SHA256 with the ledger's own ``info`` label, from ``cryptography``): a ledger
+chained before the rotation can still be checked and extended, while the retired key itself, which could
+decrypt old copies of the database, is gone.
 
 The file is created with mode 0600 (owner read/write only) in a directory created with mode 0700, and is
 refused when other users can read it: the key is the only thing between a stolen database and the
@@ -19,15 +25,24 @@ import json
 import os
 import secrets
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ctdx.errors import ConflictError, EncryptionKeyError
 from ctdx.settings import Settings
 
 KEYRING_FORMAT = "ctdx-keyring/1"
 KEY_BYTES = 32  # AES-256
+LEDGER_HKDF_INFO = b"ctdx privacy ledger hmac v1"
+
+
+def derive_ledger_key(key: bytes) -> bytes:
+    """The privacy-ledger MAC key derived from a keyring key (never the key that encrypts fields)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=LEDGER_HKDF_INFO).derive(key)
 
 
 @dataclass(frozen=True)
@@ -36,13 +51,27 @@ class Keyring:
 
     active: str
     keys: dict[str, bytes]
+    # Ledger MAC keys of retired keys, by the retired key's id (see the module docstring).
+    ledger_keys: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
             raise EncryptionKeyError("the keyring's active key id is not one of its keys")
-        for key_id, key in self.keys.items():
+        for key_id, key in {**self.keys, **self.ledger_keys}.items():
             if len(key) != KEY_BYTES:
                 raise EncryptionKeyError(f"key {key_id!r} of the keyring is not a 256-bit key")
+
+    def ledger_key(self, key_id: str) -> bytes:
+        """The privacy-ledger MAC key for ledgers chained under ``key_id``, live or retired."""
+        if key_id in self.keys:
+            return derive_ledger_key(self.keys[key_id])
+        if key_id in self.ledger_keys:
+            return self.ledger_keys[key_id]
+        raise EncryptionKeyError(
+            f"the keyring has no key {key_id!r}, which this ledger was chained with; point CTDX_KEY_FILE "
+            "(or --key-file) at the hub's key file",
+            key_id=key_id,
+        )
 
     def key(self, key_id: str) -> bytes:
         try:
@@ -55,14 +84,26 @@ class Keyring:
     def with_new_key(self) -> Keyring:
         """This keyring plus a fresh key that becomes the active one (the old keys stay, for reading)."""
         key_id = new_key_id()
-        return Keyring(active=key_id, keys={**self.keys, key_id: secrets.token_bytes(KEY_BYTES)})
+        return Keyring(
+            active=key_id, keys={**self.keys, key_id: secrets.token_bytes(KEY_BYTES)}, ledger_keys=self.ledger_keys
+        )
 
     def only_active(self) -> Keyring:
-        return Keyring(active=self.active, keys={self.active: self.keys[self.active]})
+        """The active key alone, keeping the ledger MAC keys of every key it drops."""
+        retired = {k: derive_ledger_key(v) for k, v in self.keys.items() if k != self.active}
+        return Keyring(
+            active=self.active, keys={self.active: self.keys[self.active]}, ledger_keys={**self.ledger_keys, **retired}
+        )
 
     def to_json(self) -> str:
-        keys = {k: base64.b64encode(v).decode("ascii") for k, v in self.keys.items()}
-        return json.dumps({"format": KEYRING_FORMAT, "active": self.active, "keys": keys}, indent=2) + "\n"
+        document: dict[str, Any] = {"format": KEYRING_FORMAT, "active": self.active, "keys": _b64(self.keys)}
+        if self.ledger_keys:
+            document["ledger_keys"] = _b64(self.ledger_keys)
+        return json.dumps(document, indent=2) + "\n"
+
+
+def _b64(keys: dict[str, bytes]) -> dict[str, str]:
+    return {k: base64.b64encode(v).decode("ascii") for k, v in keys.items()}
 
 
 def new_key_id() -> str:
@@ -86,13 +127,20 @@ def parse_keyring(text: str, where: str) -> Keyring:
     active = raw.get("active")
     if not isinstance(keys_raw, dict) or not keys_raw or not isinstance(active, str):
         raise EncryptionKeyError(f"the keyring in {where} needs an 'active' id and at least one key")
+    ledger_raw = raw.get("ledger_keys", {})
+    if not isinstance(ledger_raw, dict):
+        raise EncryptionKeyError(f"the 'ledger_keys' of the keyring in {where} is not an object")
+    return Keyring(active=active, keys=_decode(keys_raw, where), ledger_keys=_decode(ledger_raw, where))
+
+
+def _decode(raw: dict[Any, Any], where: str) -> dict[str, bytes]:
     keys: dict[str, bytes] = {}
-    for key_id, encoded in keys_raw.items():
+    for key_id, encoded in raw.items():
         try:
             keys[str(key_id)] = base64.b64decode(str(encoded), validate=True)
         except (binascii.Error, ValueError):
             raise EncryptionKeyError(f"key {key_id!r} in {where} is not base64") from None
-    return Keyring(active=active, keys=keys)
+    return keys
 
 
 def load_keyring(settings: Settings) -> Keyring:

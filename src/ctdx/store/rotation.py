@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -152,7 +152,7 @@ def rotate_keys(settings: Settings) -> RotationOutcome:
     with open_store(settings) as store:
         current = store.cipher.keyring
         rotated = current.with_new_key()
-        write_keyring(settings.key_file, Keyring(active=current.active, keys=rotated.keys), replace=True)
+        write_keyring(settings.key_file, replace(rotated, active=current.active), replace=True)
         outcome = rotate_in_store(store, rotated)
     write_keyring(settings.key_file, rotated.only_active(), replace=True)
     return outcome

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL
@@ -226,7 +226,7 @@ def _cipher_for(keyring: Keyring, meta: dict[str, str]) -> FieldCipher:
     active = meta.get(ACTIVE_KEY)
     if active is None:
         return FieldCipher(keyring)
-    cipher = FieldCipher(Keyring(active=active, keys=keyring.keys) if active in keyring.keys else keyring)
+    cipher = FieldCipher(replace(keyring, active=active) if active in keyring.keys else keyring)
     stored = meta.get(check_value_key(active))
     if stored is None:
         raise StoreError(f"the database names key {active!r} but holds no check value for it")
