@@ -79,6 +79,9 @@ VOCABULARIES = {
     "ISO 639-2 language codes": "iso639_2",
 }
 COUNTRY_TEXT_FIELDS = {"hte_Country"}  # typed Text in the ODS, documented as ISO alpha-2
+# Single-select in the ODS but select_multiple in the official XLSForm (data-standard.md: "store multi; accept
+# both"): a person can be exploited in two industries, and a single value is a list of one.
+MULTI_FIELDS = {"vic_ForcedLabourIndustry"}
 
 
 def main() -> int:
@@ -98,7 +101,7 @@ def main() -> int:
                 "entity": ENTITIES[row["prefix"] or name[:4]],
                 "section": row["section"],
                 "label": row["label"] or "Perpetrator Organisation",
-                "type": TYPES[row["field_type"]],
+                "type": "multi_picklist" if name in MULTI_FIELDS else TYPES[row["field_type"]],
                 "official_type": row["field_type"],
                 "core": bool(row["core"]),
                 "status": row["status"],

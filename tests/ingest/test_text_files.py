@@ -191,3 +191,25 @@ def test_json_line_with_only_a_perpetrator_is_a_record(tmp_path: Path) -> None:
     path.write_text(json.dumps({"perpetrators": [{"per_RoleInProcess": ["Smuggler"]}]}) + "\n", encoding="utf-8")
     [record] = _records(path)
     assert record.values == {} and record.perpetrators == ({"per_RoleInProcess": ("Smuggler",)},)
+
+
+def test_forced_labour_industry_takes_several_values_and_labels_holding_the_separator(tmp_path: Path) -> None:
+    # Single-select in the HTCDS ODS, select_multiple in the XLSForm: stored as a list, one value or several.
+    path = write_csv(
+        tmp_path / "industries.csv",
+        [
+            ["source_record_id", "vic_TypeOfExploitation", "vic_ForcedLabourIndustry"],
+            ["a", "ForcedLabour", "C_Manufacturing;F_Construction"],
+            ["b", "ForcedLabour", "Agriculture, forestry and fishing"],
+            ["c", "ForcedLabour", "Water supply; sewerage, waste management and remediation"],
+            ["d", "ForcedLabour", "Construction; Nowhere"],
+        ],
+    )
+    with FileReading(path, ReadOptions(today=TODAY)) as reading:
+        records = {r.source.record_id: r for r in reading.records()}
+    assert records["a"].values["vic_ForcedLabourIndustry"] == ("C_Manufacturing", "F_Construction")
+    assert records["b"].values["vic_ForcedLabourIndustry"] == ("A_AgricultureForestryAndFishing",)
+    assert records["c"].values["vic_ForcedLabourIndustry"] == ("E_WaterSupplySewerageWasteManagement",)
+    refused = dry(path)
+    assert refused.report.rows_refused == 1
+    assert [(i.row, i.value) for i in refused.report.details if i.severity == "error"] == [(5, "Nowhere")]

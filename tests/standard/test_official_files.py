@@ -168,11 +168,13 @@ def test_every_xlsform_question_and_choice_maps_onto_our_fields_and_values(share
             official = {v.name for v in field.official_values()} if field.values else set(accepted) - {"XK"}
             assert {clean(n) for n, _ in lists[list_name]} == official, field.name
     assert used == set(lists)
+    # Single-select in the ODS, select_multiple in the XLSForm: we store it multi (a single value is a list of one).
+    assert standard.field("vic_ForcedLabourIndustry").multiple
+    assert standard.field("vic_ForcedLabourIndustry").official_type == "Picklist"
     assert aliases == {"prs_First_Name", "prs_Second_Name", "vic_Methods_of_Control"}
     assert label_defects == {("prs_Title", "Second Name")}
     assert type_defects == {
         ("prs_Citizenship", "select_one"),  # multi-select in the ODS
-        ("vic_ForcedLabourIndustry", "select_multiple"),  # single-select in the ODS
         ("vic_LocationOfRecruitment", "text"),
         ("vic_LocationOfExploitation", "text"),
         ("cas_ReferringOrganisation", "text"),

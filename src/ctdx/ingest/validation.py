@@ -320,6 +320,10 @@ class RowReader:
             if mapped is None:
                 return
             pieces = [mapped]
+        elif separator is not None and f.values and choices_for(f).resolve(raw_text(raw)) is not None:
+            # One choice whose label holds the separator ("Agriculture, forestry and fishing",
+            # "Water supply; sewerage, ..."): the whole cell is that choice, not several pieces.
+            pieces = [raw]
         elif separator is not None:
             texts = [p.strip() for p in raw_text(raw).split(separator) if p.strip()]
             pieces = [m for p in texts if (m := values.get(fold(p), p) if values else p) is not None]

@@ -163,7 +163,7 @@ def draw_people(rng: np.random.Generator, n: int, targets: Targets, names: NameB
         phone=phone_numbers(rng, citizenship, countries),
         identity_number=identity_numbers(rng, citizenship, countries),
         exploitation=exploitation,
-        labour_industry=industry,
+        labour_industry=tuples([(v,) for v in industry]),
         sex_exploitation=_pick_profiles(targets.sex_exploitation, rng, n, sex_order),
         methods_of_control=_methods_of_control(rng, targets.methods_of_control, control_order, n),
         relation=_pick(targets.relation, rng, n),
