@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ctdx.accounts.sessions import LOCKOUT_THRESHOLD
+from ctdx.api.deps import Services
 from tests.api.world import FAMILY_NAME, PASSWORD, World
 from tests.web.conftest import csrf_of, sign_in
 
@@ -81,6 +82,27 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client: 
     locked = client.post("/login", data={"username": "a-colleague", "password": PASSWORD, "csrf_token": token})
     assert locked.status_code == 401 and "ctdx_session" not in client.cookies
     sign_in(client, "a-caseworker")
+
+
+def test_many_failures_from_one_address_block_it_but_not_other_addresses(client: TestClient) -> None:
+    # Password spraying: one address, one wrong password, many names (none of them locked on its own).
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    for n in range(services.throttle.failures):
+        token = csrf_of(client.get("/login").text)
+        failed = client.post("/login", data={"username": f"guess-{n}", "password": "Summer2026!", "csrf_token": token})
+        assert failed.status_code == 401
+    token = csrf_of(client.get("/login").text)
+    blocked = client.post("/login", data={"username": "a-caseworker", "password": PASSWORD, "csrf_token": token})
+    assert blocked.status_code == 429 and "ctdx_session" not in client.cookies
+    assert int(blocked.headers["retry-after"]) > 0 and "Try again in 15 minutes" in blocked.text
+    api = client.post(
+        "/api/v1/tokens", json={"username": "a-caseworker", "password": PASSWORD, "name": "x", "scopes": ["cases:read"]}
+    )
+    assert api.status_code == 429 and api.json()["error"]["code"] == "too_many_attempts"
+    assert int(api.headers["retry-after"]) > 0
+    elsewhere = TestClient(client.app, client=("192.0.2.7", 50000))
+    sign_in(elsewhere, "a-caseworker")
+    assert elsewhere.get("/api/v1/me").json()["data"]["username"] == "a-caseworker"
 
 
 def test_signing_out_ends_the_session(client: TestClient) -> None:

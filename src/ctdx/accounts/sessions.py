@@ -26,6 +26,7 @@ from ctdx.accounts.passwords import hash_password, needs_rehash, verify_password
 from ctdx.accounts.principal import Principal, load_principal
 from ctdx.accounts.roles import PERMISSIONS
 from ctdx.accounts.tables import AccountProfile, ApiToken, LoginSession
+from ctdx.accounts.throttle import SignInThrottle
 from ctdx.errors import NotFoundError, PermissionDenied, ValidationError
 from ctdx.store import Store, audit
 from ctdx.store.actor import Actor
@@ -94,11 +95,27 @@ def check_password(session: Session, username: str, password: str, now: dt.datet
     return load_principal(session, user.id)
 
 
-def authenticate(store: Store, username: str, password: str, now: dt.datetime | None = None) -> Principal:
-    """The principal of ``username``; ``LoginFailed`` (after recording the failure) for any refusal."""
+def authenticate(
+    store: Store,
+    username: str,
+    password: str,
+    now: dt.datetime | None = None,
+    *,
+    throttle: SignInThrottle | None = None,
+    address: str | None = None,
+) -> Principal:
+    """The principal of ``username``; ``LoginFailed`` (after recording the failure) for any refusal.
+
+    With a ``throttle`` and the client's ``address``, an address with too many recent failures is refused
+    with ``TooManyAttempts`` before the password is even checked (``ctdx.accounts.throttle``)."""
+    now = now or utc_now()
+    if throttle is not None and address:
+        throttle.check(address, now)
     with store.transaction() as session:
         principal = check_password(session, username, password, now)
     if principal is None:
+        if throttle is not None and address:
+            throttle.failed(address, now)
         raise LoginFailed("wrong user name or password, or the account is locked")
     return principal
 

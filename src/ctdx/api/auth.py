@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ctdx.accounts import authenticate, create_token, list_tokens, revoke_token
-from ctdx.api.deps import PrincipalDep, ServicesDep
+from ctdx.api.deps import PrincipalDep, ServicesDep, client_address
 from ctdx.api.schemas import Envelope, MeOut, Meta, TokenOut, TokenRequest
 
 router = APIRouter(tags=["accounts"])
@@ -31,8 +31,10 @@ def me(principal: PrincipalDep) -> Envelope[MeOut]:
 
 
 @router.post("/tokens", status_code=201, summary="Create an API token with a user name and password")
-def new_token(body: TokenRequest, services: ServicesDep) -> Envelope[TokenOut]:
-    principal = authenticate(services.store, body.username, body.password)
+def new_token(body: TokenRequest, services: ServicesDep, request: Request) -> Envelope[TokenOut]:
+    principal = authenticate(
+        services.store, body.username, body.password, throttle=services.throttle, address=client_address(request)
+    )
     with services.store.transaction() as session:
         secret, info = create_token(session, principal, body.name, body.scopes)
     out = TokenOut(

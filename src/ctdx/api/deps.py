@@ -7,13 +7,14 @@ cookie-authenticated request that changes something must also carry the session'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from ctdx.accounts import Principal, session_principal, token_principal
+from ctdx.accounts.throttle import SignInThrottle
 from ctdx.api.errors import CsrfRefused, NotAuthenticated
 from ctdx.errors import NotFoundError
 from ctdx.store import Store
@@ -29,6 +30,7 @@ class Services:
 
     store: Store
     data_dir: Path
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)  # failed sign-ins per client address
 
 
 def get_services(request: Request) -> Services:
@@ -37,6 +39,11 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def client_address(request: Request) -> str | None:
+    """The address the server sees for the client (see ``ctdx.accounts.throttle`` behind a proxy)."""
+    return request.client.host if request.client is not None else None
 
 
 def signed_in(request: Request, services: ServicesDep) -> tuple[Principal, str | None]:

@@ -22,6 +22,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "input_file": 400,
     "unauthenticated": 401,
     "login_failed": 401,
+    "too_many_attempts": 429,
     "csrf": 403,
     "permission_denied": 403,
     "not_found": 404,
@@ -65,7 +66,11 @@ def ctdx_error_response(exc: CtdxError) -> JSONResponse:
     if status >= 500:
         LOG.error("request failed: %s", exc.code)
     field = exc.context.get("field")
-    return JSONResponse(error_body(exc.code, exc.message, str(field) if field else None), status_code=status)
+    retry = exc.context.get("retry_after")
+    headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+    return JSONResponse(
+        error_body(exc.code, exc.message, str(field) if field else None), status_code=status, headers=headers
+    )
 
 
 def invalid_request_response(exc: RequestValidationError) -> JSONResponse:

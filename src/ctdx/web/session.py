@@ -17,7 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from ctdx.accounts import Principal, authenticate, end_session, open_session, session_principal, set_language
 from ctdx.accounts.sessions import ABSOLUTE_TIMEOUT, LoginFailed
-from ctdx.api.deps import SESSION_COOKIE, ServicesDep
+from ctdx.accounts.throttle import TooManyAttempts
+from ctdx.api.deps import SESSION_COOKIE, ServicesDep, client_address
 from ctdx.api.errors import CsrfRefused
 from ctdx.errors import CtdxError, NotFoundError
 from ctdx.web.rendering import render
@@ -73,7 +74,9 @@ FormSession = Annotated[tuple[Principal, str], Depends(form_session)]
 @router.get("/login")
 def login_page(request: Request, failed: bool = False) -> Response:
     token = secrets.token_urlsafe(32)
-    response = render(request, "login.html", None, token, status_code=401 if failed else 200, failed=failed)
+    response = render(
+        request, "login.html", None, token, status_code=401 if failed else 200, failed=failed, throttled=None
+    )
     set_cookie(response, request, LOGIN_CSRF_COOKIE, token, 600)
     return response
 
@@ -88,9 +91,18 @@ def login(
 ) -> Response:
     check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token)
     try:
-        principal = authenticate(services.store, username, password)
+        principal = authenticate(
+            services.store, username, password, throttle=services.throttle, address=client_address(request)
+        )
     except LoginFailed:
         return RedirectResponse("/login?failed=true", status_code=303)
+    except TooManyAttempts as refused:
+        token = secrets.token_urlsafe(32)
+        minutes = max(1, -(-refused.retry_after // 60))
+        page = render(request, "login.html", None, token, status_code=429, failed=False, throttled=minutes)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        set_cookie(page, request, LOGIN_CSRF_COOKIE, token, 600)
+        return page
     with services.store.transaction() as session:
         new = open_session(session, principal, previous_token=request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/", status_code=303)
