@@ -115,3 +115,33 @@ def test_every_translation_has_every_key() -> None:
         for lang in ("en", "fr", "es")
     }
     assert keys["en"] == keys["fr"] == keys["es"]
+
+
+def test_imported_cases_wait_in_the_unassigned_list_until_someone_owns_them(client: TestClient) -> None:
+    csrf = sign_in(client, "a-datamgr")
+
+    def unassigned() -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = client.get("/api/v1/cases?unassigned=true&per_page=100").json()["data"]
+        return rows
+
+    before = {row["id"] for row in unassigned()}
+    page = client.get("/import").text
+    content = b"cas_Status,ext_CaseOpenedDate\nActive,2026-04-02\nActive,2026-04-03\n"
+    checked = client.post(
+        "/import", data={"csrf_token": csrf_of(page)}, files={"file": ("more.csv", content, "text/csv")}
+    ).text
+    confirm = re.search(r'action="/import/([0-9a-f]+)/confirm"', checked)
+    assert confirm is not None
+    client.post(f"/import/{confirm.group(1)}/confirm", data={"csrf_token": csrf_of(checked)})
+
+    rows = unassigned()
+    new = [row for row in rows if row["id"] not in before]
+    assert len(new) == 2 and all(row["owner"] is None for row in rows)
+    listed = client.get("/?unassigned=true").text
+    assert "Cases without an owner" in listed and all(str(row["reference"]) in listed for row in new)
+    assert client.get("/").text.count("/cases/") >= listed.count("/cases/")
+
+    client.post(f"/cases/{new[0]['id']}/assign", data={"username": "a-caseworker", "csrf_token": csrf})
+    assert {row["id"] for row in unassigned()} == {row["id"] for row in rows} - {new[0]["id"]}
+    sign_in(client, "a-caseworker")
+    assert str(new[0]["reference"]) in client.get("/").text

@@ -144,11 +144,18 @@ class Workspace:
         return case
 
     # -- reads -------------------------------------------------------------------------------------------
-    def list_cases(self, page: int = 1, per_page: int = 25, status: str | None = None) -> Page:
-        """The cases in scope, newest first, ``per_page`` at a time; ``status`` filters on ``cas_Status``."""
+    def list_cases(
+        self, page: int = 1, per_page: int = 25, status: str | None = None, unassigned: bool = False
+    ) -> Page:
+        """The cases in scope, newest first, ``per_page`` at a time; ``status`` filters on ``cas_Status``;
+        ``unassigned`` keeps the cases of the user's organisation that have no owner yet (imported ones)."""
         self.principal.require("cases.read")
         check_page(page, per_page)
-        condition = self._scope() if status is None else and_(self._scope(), Case.status == status)
+        condition = self._scope()
+        if status is not None:
+            condition = and_(condition, Case.status == status)
+        if unassigned:
+            condition = and_(condition, Case.owner.is_(None), Case.organisation_id == self.principal.organisation_id)
         total = int(self.session.scalar(select(func.count()).select_from(Case).where(condition)) or 0)
         # Sort ids only, then load the page's rows: the sort then carries two columns, not the sealed blobs.
         ids = list(

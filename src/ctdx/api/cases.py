@@ -39,9 +39,10 @@ def list_cases(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 25,
     status: Annotated[str | None, Query(max_length=40, description="HTCDS cas_Status")] = None,
+    unassigned: Annotated[bool, Query(description="Only the organisation's cases without an owner")] = False,
 ) -> Envelope[list[CaseRowOut]]:
     with workspace(services.store, principal, read_only=True) as ws:
-        found = ws.list_cases(page, per_page, status)
+        found = ws.list_cases(page, per_page, status, unassigned)
     items = [CaseRowOut.model_validate(row, from_attributes=True) for row in found.items]
     return Envelope(data=items, meta=Meta(page=found.page, per_page=found.per_page, total=found.total))
 

@@ -27,19 +27,31 @@ TASK_HORIZON = dt.timedelta(days=14)
 
 
 @router.get("/")
-def home(request: Request, services: ServicesDep, found: PageSession, page: int = 1) -> Response:
+def home(
+    request: Request, services: ServicesDep, found: PageSession, page: int = 1, unassigned: bool = False
+) -> Response:
     principal, csrf = found
     cases = tasks = stats = None
     drafts = []
     with workspace(services.store, principal) as ws:
         if principal.allows("cases.read"):
-            cases = ws.list_cases(max(page, 1), 25)
+            cases = ws.list_cases(max(page, 1), 25, unassigned=unassigned)
             tasks = ws.tasks_due(dt.date.today() + TASK_HORIZON)
         if principal.allows("cases.write"):
             drafts = Drafts(ws.session, services.store.cipher, principal).mine()
     if principal.allows("stats.read"):
         stats = services.store.case_counts([principal.organisation_code])
-    return render(request, "home.html", principal, csrf, cases=cases, tasks=tasks, drafts=drafts, stats=stats)
+    return render(
+        request,
+        "home.html",
+        principal,
+        csrf,
+        cases=cases,
+        tasks=tasks,
+        drafts=drafts,
+        stats=stats,
+        unassigned=unassigned,
+    )
 
 
 @router.get("/cases/{case_id}")
