@@ -10,7 +10,7 @@ organisation admin and an API token, starts ``ctdx serve`` in its own process on
 - ``page``: ``GET /api/v1/cases/{id}`` (the case page: timeline, consents, referrals, screenings).
 
 For each it reports requests per second and p50/p95/p99 latency in milliseconds, prints a table and saves
-``bench/results/api_load.json``. Usage: ``.venv/bin/python bench/api_load.py [--cases 100000]
+``bench/results/api_load.json`` (``api_load_<scheme>.json`` with ``--database``). Usage: ``.venv/bin/python bench/api_load.py [--cases 100000]
 [--requests 2000] [--concurrency 16] [--data-dir DIR]``. Requests that fail or time out count as errors
 and are left out of the latencies.
 """
@@ -197,9 +197,11 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
         "results": results,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"saved {RESULTS}")
+    # One file per database kind, so a PostgreSQL run does not replace the SQLite figures.
+    out = RESULTS if args.database is None else RESULTS.with_name(f"api_load_{report['database']}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"saved {out}")
 
 
 if __name__ == "__main__":
