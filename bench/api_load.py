@@ -10,7 +10,8 @@ organisation admin and an API token, starts ``ctdx serve`` in its own process on
 - ``page``: ``GET /api/v1/cases/{id}`` (the case page: timeline, consents, referrals, screenings).
 
 For each it reports requests per second and p50/p95/p99 latency in milliseconds, prints a table and saves
-``bench/results/api_load.json`` (``api_load_<scheme>.json`` with ``--database``). Usage: ``.venv/bin/python bench/api_load.py [--cases 100000]
+``bench/results/api_load.json`` (``api_load_<scheme>.json`` with ``--database``).
+Usage: ``.venv/bin/python bench/api_load.py [--cases 100000]
 [--requests 2000] [--concurrency 16] [--data-dir DIR]``. Requests that fail or time out count as errors
 and are left out of the latencies.
 """
