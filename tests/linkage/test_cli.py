@@ -59,22 +59,32 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
         package = tmp_path / f"{org}.package.json"
         args = ["--organisation", org, "--hub", "hub", "--secret", str(secret), "--signing-key", str(key)]
         cases = write_cases(tmp_path / f"{org}.jsonl", org)
+        # The police hold each person once and say so; the others do not declare it.
+        declare = ["--one-record-per-person"] if org == "police" else []
         output = run(
             "contribute",
             "build",
             "--from-file",
             str(cases),
             *args,
+            *declare,
             "--consented",
             str(consented),
             "--out",
             str(package),
         )
         assert "cases" in output
+        assert ("not declared: one record per person" in output) == (org != "police")
         packages.append(str(package))
     output = run("hub", "receive", *packages, "--database", database)
     assert output.count("added") == 3
+    assert output.count("not declared: one record per person") == 2
+    assert "police.package.json: from police" in output
+    shown = " ".join(run("hub", "link", "--database", database).split())  # the console wraps long lines
+    assert re.search(r"police: [^:]*elsewhere, declared one record per person", shown)
+    assert re.search(r"ngo: [^:]*elsewhere police:", shown)  # organisations in order; the NGO declared nothing
     summary = json.loads(run("hub", "link", "--database", database, "--json"))
+    assert summary["one_record_per_person"] == ["police"]
     people = {e.person for e in COHORT if e.consent}
     # Without the age-only birth date, Lan's two records still agree on the name and the rest.
     assert summary["distinct_persons"] == len(people)

@@ -161,3 +161,90 @@ def test_possible_links_keep_cannot_links_and_chaining_rules() -> None:
     assert count.estimate == 3 and count.low == 2 and count.high == 3
     with pytest.raises(ValidationError):
         ClusteringConfig(threshold=0.9, possible_link=0.95)
+
+
+def test_declared_sources_keep_one_record_per_person_and_the_strongest_partner_wins() -> None:
+    # Two organisations, each declared free of duplicates. b1 and b2 look alike (0.6) and a1 is close to
+    # both (0.95 against 0.94, a near-tie): undeclared, all three become one person.
+    ids = ["a:1", "a:2", "b:1", "b:2"]
+    orgs = ["a", "a", "b", "b"]
+    scored = [
+        ScoredPair("a:1", "b:1", 0.95, False),
+        ScoredPair("a:1", "b:2", 0.94, False),
+        ScoredPair("b:1", "b:2", 0.6, False),
+        ScoredPair("a:2", "b:2", 0.93, False),
+    ]
+    undeclared, _ = cluster_scored(ids, scored, ClusteringConfig(threshold=0.9, samples=0), orgs)
+    assert undeclared["a:1"] == undeclared["b:1"] == undeclared["b:2"]
+    declared = ClusteringConfig(threshold=0.9, samples=0, one_record_per_person=frozenset({"a", "b"}))
+    labels, count = cluster_scored(ids, scored, declared, orgs)
+    # Greedy by probability: a:1 keeps b:1 (0.95), b:2 goes to a:2 (0.93), never two records of one source.
+    assert labels["a:1"] == labels["b:1"] != labels["b:2"] == labels["a:2"]
+    assert count.estimate == 2
+    # Declaring only b still keeps b's records apart.
+    only_b = ClusteringConfig(threshold=0.9, samples=0, one_record_per_person=frozenset({"b"}))
+    assert cluster_scored(ids, scored, only_b, orgs)[0]["b:1"] != cluster_scored(ids, scored, only_b, orgs)[0]["b:2"]
+    with pytest.raises(ValidationError):
+        cluster_scored(ids, scored, declared)  # the organisations are needed
+
+
+def test_under_the_declaration_a_lower_threshold_links_the_best_partner_only() -> None:
+    # a:1's true partner scored 0.3 (a corrupted birth date); a stranger of b also scored 0.2 with it.
+    ids = ["a:1", "b:1", "b:2"]
+    orgs = ["a", "b", "b"]
+    scored = [ScoredPair("a:1", "b:1", 0.3, False), ScoredPair("a:1", "b:2", 0.2, False)]
+    declared = ClusteringConfig(threshold=0.15, possible_link=0.1, samples=0, one_record_per_person=frozenset("ab"))
+    labels, count = cluster_scored(ids, scored, declared, orgs)
+    assert labels["a:1"] == labels["b:1"] != labels["b:2"]
+    # The low end cannot go below the declared organisation's two distinct persons.
+    assert count.estimate == 2 and count.low == 2
+
+
+def test_the_declaration_splits_a_clique_that_holds_two_records_of_one_source() -> None:
+    # Every pair linked (a clique passes untouched when nothing is declared).
+    ids = ["a:1", "a:2", "b:1"]
+    orgs = ["a", "a", "b"]
+    scored = [
+        ScoredPair("a:1", "a:2", 0.97, False),
+        ScoredPair("a:1", "b:1", 0.99, False),
+        ScoredPair("a:2", "b:1", 0.98, False),
+    ]
+    assert len(set(cluster_scored(ids, scored, ClusteringConfig(samples=0), orgs)[0].values())) == 1
+    declared = ClusteringConfig(samples=50, one_record_per_person=frozenset("a"))
+    labels, count = cluster_scored(ids, scored, declared, orgs)
+    assert labels["a:1"] == labels["b:1"] != labels["a:2"]
+    assert count.low == count.estimate == count.high == 2
+
+
+def test_the_low_end_allows_the_true_pairs_the_model_expects_but_never_scored() -> None:
+    # Twenty records; lambda says 0.05 of the 190 pairs are true (9.5 pairs), the scored pairs hold 2.5 of them.
+    ids = [f"r{i}" for i in range(20)]
+    pairs = [ScoredPair("r0", "r1", 0.99, False), ScoredPair("r2", "r3", 0.99, False)]
+    pairs += [ScoredPair("r4", "r5", 0.52, False)]
+    config = ClusteringConfig(threshold=0.9, samples=100)
+    _, without = cluster_scored(ids, pairs, config)
+    assert without.unscored_pairs == 0.0 and without.low == 17
+    _, count = cluster_scored(ids, pairs, config, prior=0.05)
+    assert count.unscored_pairs == pytest.approx(0.05 * 190 - 2.5)
+    assert count.estimate == 18 and count.high >= 18
+    assert count.low == 17 - 7  # the possible-link count, seven unscored true pairs fewer
+    with pytest.raises(ValidationError):
+        cluster_scored(ids, pairs, config, prior=1.5)
+
+
+def test_capture_recapture_over_name_and_birth_keys_estimates_the_pairs_neither_proposed() -> None:
+    # 100 persons with two records each. Name keys proposed 80 of the pairs, birth-date keys 50, both 40:
+    # 90 were scored (all sure), and Chapman's estimate says about 10 were proposed by neither.
+    ids = [f"p{i}-{side}" for i in range(100) for side in "ab"]
+    pairs = [ScoredPair(f"p{i}-a", f"p{i}-b", 0.999, False) for i in range(90)]
+    by_names = [i < 80 for i in range(90)]
+    by_birth = [i >= 40 for i in range(90)]
+    config = ClusteringConfig(threshold=0.9, samples=50)
+    _, scored_only = cluster_scored(ids, pairs, config)
+    assert scored_only.estimate == scored_only.low == 110  # the truth (100) outside the range
+    _, count = cluster_scored(ids, pairs, config, captured=(by_names, by_birth))
+    p = 0.999  # each pair counts as its match probability
+    assert count.unscored_pairs == pytest.approx((80 * p + 1) * (50 * p + 1) / (40 * p + 1) - 1 - 90 * p)
+    assert count.estimate == 110 and count.low == 100 <= count.high
+    # Keys that always agree (every pair proposed by both) leave nothing unscored.
+    assert cluster_scored(ids, pairs, config, captured=([True] * 90, [True] * 90))[1].low == 110

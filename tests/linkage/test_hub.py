@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 
 from ctdx.demo_linkage import run_demo_linkage
 from ctdx.errors import ConflictError, CtdxError, InputFileError, IntegrityError, NotFoundError, StoreError
+from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.contribution import build_contribution, case_reference, generate_signing_key, public_key_text
 from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, LinkageSecret
 from ctdx.linkage.hub import Hub, hub_database_status, upgrade_hub_database
@@ -423,3 +424,80 @@ def test_the_hub_receives_replaces_refuses_and_links_on_each_database(database_u
         assert hub.last_run() == json.loads(json.dumps(result.summary()))
     finally:
         hub.close()
+
+
+# -- organisations that declare one record per person --------------------------------------------------------
+
+LOOKALIKES = (
+    # One NGO's two clients, sisters with one given name and birth dates nine days apart (the NGO knows
+    # them apart), and the police's record of the first, in Cyrillic.
+    Entry("ngo", "n1", "olena-12", "Olena", "Kovalenko", dt.date(1990, 5, 12), "Feminine", ("UA",)),
+    Entry("ngo", "n2", "olena-21", "Olena", "Kovalenko", dt.date(1990, 5, 21), "Feminine", ("UA",)),
+    Entry("police", "p1", "olena-12", "Олена", "Коваленко", dt.date(1990, 5, 12), "Feminine", ("UA",)),
+)
+
+
+def _lookalike_persons(tmp_path: Path, name: str, declare: set[str]) -> tuple[Hub, dict[str, str | None]]:
+    hub = new_hub(tmp_path / name)
+    for org in ("ngo", "police"):
+        mine = [e for e in LOOKALIKES if e.organisation == org]
+        report = build_contribution(
+            org,
+            [e.case() for e in mine],
+            secret=SECRET,
+            signing_key=KEYS[org],
+            consented=lambda case: True,
+            created=T0,
+            one_record_per_person=org in declare,
+        )
+        assert hub.receive(report.package).one_record_per_person == (org in declare)
+    result = hub.link(clustering=ClusteringConfig(threshold=0.5))
+    assert list(result.one_record_per_person) == sorted(declare)
+    assert hub.last_run()["one_record_per_person"] == sorted(declare)  # type: ignore[index]
+    persons = hub.persons()
+    sources = {e: SourceRef(system=e.organisation, record_id=e.record_id) for e in LOOKALIKES}
+    refs = {
+        f"{e.organisation}:{e.record_id}": persons[(e.organisation, case_reference(SECRET, e.organisation, source))]
+        for e, source in sources.items()
+    }
+    return hub, refs
+
+
+def test_a_declared_organisations_records_never_share_a_person_at_the_hub(tmp_path: Path) -> None:
+    hub, undeclared = _lookalike_persons(tmp_path, "undeclared.sqlite", set())
+    hub.close()
+    # Undeclared, the sisters look like one woman recorded twice: the hub makes one person of all three.
+    assert undeclared["ngo:n1"] == undeclared["ngo:n2"] == undeclared["police:p1"]
+    hub, declared = _lookalike_persons(tmp_path, "declared.sqlite", {"ngo"})
+    # Declared, the NGO's two records stay two persons; the police record joins the closer one.
+    assert declared["ngo:n1"] == declared["police:p1"] != declared["ngo:n2"]
+    assert hub.one_record_per_person() == {"ngo"}
+    # The latest package speaks for the organisation: a later undeclared package withdraws the declaration.
+    later = build_contribution(
+        "ngo",
+        [e.case() for e in LOOKALIKES if e.organisation == "ngo"],
+        secret=SECRET,
+        signing_key=KEYS["ngo"],
+        consented=lambda case: True,
+        created=T0 + dt.timedelta(days=1),
+    )
+    assert not hub.receive(later.package).one_record_per_person
+    assert hub.one_record_per_person() == frozenset()
+    hub.close()
+
+
+def test_a_declaration_that_is_not_true_or_false_is_refused(tmp_path: Path) -> None:
+    report = build_contribution(
+        "ngo", [COHORT[0].case()], secret=SECRET, signing_key=KEYS["ngo"], consented=lambda case: True, created=T0
+    )
+    envelope = json.loads(report.package)
+    payload = json.loads(base64.b64decode(envelope["payload"]))
+    payload["one_record_per_person"] = "yes"
+    payload_bytes = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    envelope["payload"] = base64.b64encode(payload_bytes).decode()
+    envelope["signature"] = base64.b64encode(KEYS["ngo"].sign(payload_bytes)).decode()
+    hub = new_hub(tmp_path / "hub.sqlite")
+    with pytest.raises(InputFileError, match="one_record_per_person"):
+        hub.receive(json.dumps(envelope).encode())
+    assert hub.case_count() == 0
+    hub.close()

@@ -84,7 +84,13 @@ def new_signing_key(
 
 
 def _from_store(
-    database: str | None, organisation: str, hub: str, user: str | None, secret: LinkageSecret, key_pem: bytes
+    database: str | None,
+    organisation: str,
+    hub: str,
+    user: str | None,
+    secret: LinkageSecret,
+    key_pem: bytes,
+    one_record_per_person: bool,
 ) -> ContributionReport:
     from ctdx.casework.actors import casework_session
     from ctdx.linkage.store_contribution import contribute_from_store
@@ -97,7 +103,9 @@ def _from_store(
         open_store(load_settings().with_database(database)) as store,
         casework_session(store, user=user, system=system, organisation=organisation) as ctx,
     ):
-        return contribute_from_store(ctx, hub, secret=secret, signing_key=key)
+        return contribute_from_store(
+            ctx, hub, secret=secret, signing_key=key, one_record_per_person=one_record_per_person
+        )
 
 
 @app.command("build")
@@ -119,6 +127,13 @@ def build(
     consented_file: Path | None = typer.Option(
         None, "--consented", help="With --from-file: the record ids whose consent allows sharing, one a line."
     ),
+    one_record_per_person: bool = typer.Option(
+        False,
+        "--one-record-per-person",
+        help="Declare, in the signed package, that these cases hold at most one record per person (e.g. after "
+        "merging duplicates found by `ctdx contribute duplicates`); the hub then never joins two of them. "
+        "Default: not declared.",
+    ),
 ) -> None:
     """Build a signed package of the organisation's cases whose consent allows sharing with the hub.
 
@@ -134,7 +149,7 @@ def build(
         if from_file is None:
             if consented_file is not None:
                 raise ValidationError("--consented goes with --from-file: the store records consent", field="consented")
-            report = _from_store(database, organisation, hub, user, secret, key_pem)
+            report = _from_store(database, organisation, hub, user, secret, key_pem, one_record_per_person)
         else:
             if consented_file is None:
                 raise ValidationError("--from-file needs --consented: which cases may be shared", field="consented")
@@ -145,13 +160,15 @@ def build(
                 secret=secret,
                 signing_key=load_signing_key(key_pem),
                 consented=lambda case: case.source.record_id in consented,
+                one_record_per_person=one_record_per_person,
             )
         write_private(out, report.package)
     for problem in report.problems:
         err_console.print(f"left out {problem.case}: {problem.field}: {problem.message}", highlight=False)
     console.print(
         f"wrote {out} for {hub}: {report.included} cases, {report.withdrawn} without a data-sharing consent "
-        f"(listed as withdrawn), {len(report.problems)} left out",
+        f"(listed as withdrawn), {len(report.problems)} left out; "
+        f"{'declared' if report.one_record_per_person else 'not declared'}: one record per person",
         highlight=False,
     )
 

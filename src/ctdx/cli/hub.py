@@ -91,7 +91,8 @@ def receive(
             receipt = hub.receive(read_file(path))
             console.print(
                 f"{path.name}: from {receipt.organisation}, {receipt.added} added, {receipt.replaced} replaced, "
-                f"{receipt.stale} older than the hub's, {receipt.deleted} withdrawn",
+                f"{receipt.stale} older than the hub's, {receipt.deleted} withdrawn; "
+                f"{'declared' if receipt.one_record_per_person else 'not declared'}: one record per person",
                 highlight=False,
             )
 
@@ -148,9 +149,17 @@ def print_linkage_result(result: LinkageResult) -> None:
         f"{'trained' if result.trained else 'default'} model",
         highlight=False,
     )
-    for org, summary in sorted(result.organisations.items()):
+    if result.count.unscored_pairs:
         console.print(
-            f"  {org}: {summary.cases} cases, {summary.persons} persons, {summary.shared_persons} also known elsewhere",
+            f"  the range's low end allows {result.count.unscored_pairs:.0f} true pairs the model expects "
+            "but never scored",
+            highlight=False,
+        )
+    for org, summary in sorted(result.organisations.items()):
+        declared = ", declared one record per person" if org in result.one_record_per_person else ""
+        console.print(
+            f"  {org}: {summary.cases} cases, {summary.persons} persons, {summary.shared_persons} also known "
+            f"elsewhere{declared}",
             highlight=False,
         )
     for (a, b), persons in sorted(result.overlap.items()):

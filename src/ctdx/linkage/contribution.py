@@ -5,6 +5,11 @@ the de-identified HTCDS fields, and the linkage encodings (``encoding``). No nam
 number, contact, address or free text leaves the organisation: only picklists, multi-selects, checkboxes,
 numbers and country codes of non-identifying fields, and dates reduced to their year.
 
+An organisation may declare that its package holds at most one record per person (``one_record_per_person``,
+e.g. after ``ctdx contribute duplicates`` merged its own duplicates). The declaration is signed with the rest;
+the hub then never puts two of that organisation's records in one person. Not declaring is the default and
+is recorded too, so the hub can show which organisations declared it.
+
 Cases without a current sharing consent are left out and their references listed as *withdrawn*, so a
 hub that holds an earlier version deletes it. The case reference is an HMAC of the organisation and the
 case's source under the shared linkage secret: stable across contributions (a re-contributed case
@@ -118,6 +123,7 @@ class ContributionReport:
     included: int
     withdrawn: int
     problems: tuple[CaseProblem, ...] = field(default_factory=tuple)
+    one_record_per_person: bool = False
     # Which of the organisation's own cases went in: for its audit and checks; never part of the package.
     included_sources: tuple[SourceRef, ...] = field(default_factory=tuple)
     withdrawn_sources: tuple[SourceRef, ...] = field(default_factory=tuple)
@@ -137,11 +143,13 @@ def build_contribution(
     consented: ConsentCheck,
     config: EncodingConfig = DEFAULT_ENCODING_CONFIG,
     created: dt.datetime | None = None,
+    one_record_per_person: bool = False,
 ) -> ContributionReport:
     """A signed package of the consented ``cases`` of ``organisation``.
 
     A case whose identifying fields cannot be read is reported in ``problems`` and left out (not
-    withdrawn: the hub keeps its earlier version until the case is fixed).
+    withdrawn: the hub keeps its earlier version until the case is fixed). ``one_record_per_person``
+    declares that the organisation's cases hold no two records of one person (module docstring).
     """
     if not organisation.strip():
         raise ValidationError("the organisation id is empty", field="organisation")
@@ -179,6 +187,7 @@ def build_contribution(
         "encoding": config.describe(),
         "cases": entries,
         "withdrawn": sorted(withdrawn),
+        "one_record_per_person": bool(one_record_per_person),
     }
     payload_bytes = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     envelope = {
@@ -194,6 +203,7 @@ def build_contribution(
         problems=tuple(problems),
         included_sources=tuple(included_sources),
         withdrawn_sources=tuple(withdrawn_sources),
+        one_record_per_person=bool(one_record_per_person),
     )
 
 
@@ -215,6 +225,7 @@ class Contribution:
     encoding: dict[str, Any]
     cases: tuple[ContributedCase, ...]
     withdrawn: tuple[str, ...]
+    one_record_per_person: bool = False
 
 
 def package_organisation(package: bytes) -> str:
@@ -253,6 +264,9 @@ def _read_payload(payload_bytes: bytes, claimed: str, config: EncodingConfig) ->
         raise IntegrityError("the package envelope and payload name different organisations")
     if payload.get("format") != PACKAGE_FORMAT:
         raise InputFileError("the package format is not supported", format=str(payload.get("format")))
+    declared = payload.get("one_record_per_person", False)  # absent from packages built before it existed
+    if not isinstance(declared, bool):
+        raise InputFileError("the package's one_record_per_person is not true or false")
     cases = []
     for entry in payload["cases"]:
         ref = str(entry["ref"])
@@ -266,6 +280,7 @@ def _read_payload(payload_bytes: bytes, claimed: str, config: EncodingConfig) ->
         encoding=dict(payload["encoding"]),
         cases=tuple(cases),
         withdrawn=tuple(str(r) for r in payload["withdrawn"]),
+        one_record_per_person=declared,
     )
 
 

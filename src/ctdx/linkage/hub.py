@@ -9,6 +9,11 @@ package: ``expect_secret``). A re-contributed case replaces its earlier
 version; a case listed as withdrawn is deleted. ``link`` runs the privacy-mode linkage over everything
 stored and records a person id per case and the run's summary (counts only).
 
+A package may declare that its organisation holds one record per person (``contribution``). The hub keeps
+the declaration with the package, and an organisation counts as declared when its latest package (by
+creation time) declares it: a package carries all of an organisation's shared cases, so the latest one
+speaks for what the hub holds. Linking then puts at most one record of a declared organisation in a person.
+
 Storage is SQLAlchemy Core on any URL (SQLite for a laptop hub, PostgreSQL for a shared one). The tables
 (``hub_tables``) are versioned by the hub's own Alembic migrations (``hub_schema``, ``ctdx hub upgrade``),
 apart from an organisation's case store; a database holding a case store is refused.
@@ -19,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, delete, func, insert, make_url, select, update
@@ -112,6 +117,7 @@ class Receipt:
     replaced: int
     stale: int
     deleted: int
+    one_record_per_person: bool = False
 
 
 class Hub:
@@ -192,6 +198,7 @@ class Hub:
                     received_at=dt.datetime.now(dt.UTC),
                     cases=len(contribution.cases),
                     withdrawn=len(contribution.withdrawn),
+                    one_record_per_person=contribution.one_record_per_person,
                 )
             )
             existing = {
@@ -222,7 +229,15 @@ class Hub:
                 if ref in existing:
                     key_of = (cases.c.org_id == contribution.organisation) & (cases.c.case_ref == ref)
                     deleted += db.execute(delete(cases).where(key_of)).rowcount
-        return Receipt(contribution.package_id, contribution.organisation, added, replaced, stale, deleted)
+        return Receipt(
+            contribution.package_id,
+            contribution.organisation,
+            added,
+            replaced,
+            stale,
+            deleted,
+            contribution.one_record_per_person,
+        )
 
     def _check_setting(self, db: Any, name: str, value: str) -> None:
         stored = db.execute(select(settings_table.c.value).where(settings_table.c.name == name)).scalar()
@@ -248,8 +263,22 @@ class Hub:
             for row, enc, block in zip(rows, encodings, keys, strict=True)
         ]
 
+    def one_record_per_person(self) -> frozenset[str]:
+        """The organisations whose latest package declares one record per person (module docstring)."""
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(packages.c.org_id, packages.c.one_record_per_person).order_by(
+                    packages.c.org_id, packages.c.created_at, packages.c.received_at
+                )
+            ).all()
+        latest = {org: bool(declared) for org, declared in rows}
+        return frozenset(org for org, declared in latest.items() if declared)
+
     def link(self, scoring: ScoringConfig | None = None, clustering: ClusteringConfig | None = None) -> LinkageResult:
-        """Link every stored case, store the person id of each and the run's summary, and return the result."""
+        """Link every stored case, store the person id of each and the run's summary, and return the result.
+
+        The organisations that declared one record per person are those of ``one_record_per_person``, whatever
+        ``clustering`` says: the declaration is the organisations' to make, in their signed packages."""
         inputs = self.inputs()
         if not inputs:
             raise NotFoundError("the hub holds no contributed case to link")
@@ -257,7 +286,8 @@ class Hub:
         from ctdx.linkage.linking import link
         from ctdx.linkage.scoring import ScoringConfig
 
-        result = link(inputs, scoring or ScoringConfig(mode="privacy"), clustering or DEFAULT_CLUSTERING_CONFIG)
+        config = replace(clustering or DEFAULT_CLUSTERING_CONFIG, one_record_per_person=self.one_record_per_person())
+        result = link(inputs, scoring or ScoringConfig(mode="privacy"), config)
         with self.engine.begin() as db:
             for record in inputs:
                 org_id, case_ref = record.unique_id.split(":", 1)

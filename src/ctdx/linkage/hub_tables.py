@@ -9,7 +9,7 @@ the hub's encoding config (one column whatever fields the config has: address fi
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text, false
 
 metadata = MetaData()
 
@@ -35,6 +35,8 @@ packages = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("cases", Integer, nullable=False),
     Column("withdrawn", Integer, nullable=False),
+    # The organisation declared, in the signed package, that it holds one record per person.
+    Column("one_record_per_person", Boolean, nullable=False, server_default=false()),
 )
 cases = Table(
     "hub_case",

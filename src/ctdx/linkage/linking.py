@@ -54,6 +54,7 @@ class OrganisationSummary:
 @dataclass(frozen=True)
 class LinkageResult:
     """The outcome of a run. ``persons`` maps each record id to a person id stable for its cluster.
+    ``one_record_per_person`` lists the organisations whose records were kept one per person (declared).
 
     ``pairs`` (the scored candidate pairs) and ``seconds`` (time per phase) are for evaluation in-process:
     they are never stored or shown, because similarity scores fingerprint records.
@@ -70,6 +71,8 @@ class LinkageResult:
     overlap: dict[tuple[str, str], int]
     pairs: tuple[ScoredPair, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
+    prior: float | None = None
+    one_record_per_person: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """The result without per-record rows: what a report or the CLI shows."""
@@ -79,6 +82,8 @@ class LinkageResult:
             "distinct_persons": self.count.estimate,
             "distinct_persons_range": [self.count.low, self.count.high],
             "distinct_persons_range_method": RANGE_METHOD,
+            "expected_unscored_true_pairs": round(self.count.unscored_pairs, 1),
+            "one_record_per_person": list(self.one_record_per_person),
             "candidate_pairs": self.candidate_pairs,
             "links": self.links,
             "model": "trained" if self.trained else "default",
@@ -125,7 +130,9 @@ def link(
     finally:
         connection.close()
     scored_at = time.perf_counter()
-    clusters, count = cluster_scored(ids, scored.pairs, clustering)
+    organisations_of = [r.organisation for r in inputs]
+    captured = captured_by(inputs, scored.pairs)
+    clusters, count = cluster_scored(ids, scored.pairs, clustering, organisations_of, scored.prior, captured)
     seconds = {"score": scored_at - started, "cluster": time.perf_counter() - scored_at}
     persons = _person_ids(clusters)
     organisations, overlap = _overlap(inputs, persons)
@@ -141,7 +148,26 @@ def link(
         overlap=overlap,
         pairs=scored.pairs,
         seconds=seconds,
+        prior=scored.prior,
+        one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(organisations_of))),
     )
+
+
+BIRTH_KEY_PREFIXES = ("birth", "b:")  # ``blocking``: privacy-mode birth bands, plaintext birth-date keys
+
+
+def captured_by(inputs: Sequence[LinkageInput], pairs: Sequence[ScoredPair]) -> tuple[list[bool], list[bool]]:
+    """Per scored pair, whether its records share a name key (names, skeletons) and whether they share a
+    birth-date key: the two capture occasions of ``clustering.unscored_true_pairs``."""
+    names: dict[str, set[str]] = {}
+    births: dict[str, set[str]] = {}
+    for record in inputs:
+        keys = set(record.blocking_keys)
+        births[record.unique_id] = {k for k in keys if k.startswith(BIRTH_KEY_PREFIXES)}
+        names[record.unique_id] = keys - births[record.unique_id]
+    by_names = [not names[p.left].isdisjoint(names[p.right]) for p in pairs]
+    by_birth = [not births[p.left].isdisjoint(births[p.right]) for p in pairs]
+    return by_names, by_birth
 
 
 def _person_ids(clusters: Mapping[str, int]) -> dict[str, str]:

@@ -133,6 +133,7 @@ def contribute_from_store(
     signing_key: Ed25519PrivateKey,
     config: EncodingConfig = DEFAULT_ENCODING_CONFIG,
     created: dt.datetime | None = None,
+    one_record_per_person: bool = False,
 ) -> ContributionReport:
     """A signed package of the acting organisation's consented cases for ``hub``, audited; see the module
     docstring. The package is returned, not written: the caller writes it where the user asked."""
@@ -158,6 +159,7 @@ def contribute_from_store(
         consented=lambda case: case.source in consented,
         config=config,
         created=moment,
+        one_record_per_person=one_record_per_person,
     )
     ctx.audit(
         audit.ExportEvent(
@@ -171,6 +173,7 @@ def contribute_from_store(
                 "withdrawn": report.withdrawn,
                 "left_out": len(report.problems),
                 "secret_fingerprint": secret.fingerprint,
+                "one_record_per_person": report.one_record_per_person,
             },
         )
     )
