@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -244,7 +246,11 @@ def test_capture_recapture_over_name_and_birth_keys_estimates_the_pairs_neither_
     assert scored_only.estimate == scored_only.low == 110  # the truth (100) outside the range
     _, count = cluster_scored(ids, pairs, config, captured=(by_names, by_birth))
     p = 0.999  # each pair counts as its match probability
-    assert count.unscored_pairs == pytest.approx((80 * p + 1) * (50 * p + 1) / (40 * p + 1) - 1 - 90 * p)
-    assert count.estimate == 110 and count.low == 100 <= count.high
+    n1, n2, m = 80 * p, 50 * p, 40 * p
+    assert count.unscored_pairs == pytest.approx((n1 + 1) * (n2 + 1) / (m + 1) - 1 - 90 * p)
+    # The low end takes the upper end of the estimate's 95 % interval (Seber's variance).
+    deviation = ((n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))) ** 0.5
+    assert count.low == 110 - math.ceil(count.unscored_pairs + 1.959964 * deviation)
+    assert count.estimate == 110 and count.low <= 100 <= count.high
     # Keys that always agree (every pair proposed by both) leave nothing unscored.
     assert cluster_scored(ids, pairs, config, captured=([True] * 90, [True] * 90))[1].low == 110

@@ -41,17 +41,22 @@ The number of distinct persons gets a range (``RANGE_METHOD``) from two sources 
   density; cannot-links and the same-organisation rule hold). The high end is the larger of the estimate
   (confident links only) and the bootstrap's 97.5 % quantile: with precision near 1, fewer merges than the
   confident links is unlikely;
-- **true pairs never scored** (``unscored_true_pairs``): the model's λ (the chance that two random records
-  match, ``Scoring.prior``) times all n(n-1)/2 pairs is the number of true pairs it expects; less the sum of
-  the match probabilities of the scored pairs (the true pairs it expects among them), the rest are true
-  pairs that blocking never proposed, that scored below the scoring's floor, or that the twin rule set
-  apart. Each joins two records, so it can lower the count by at most one.
+- **true pairs never scored** (``unscored_true_pairs``): how many true pairs there are is estimated twice,
+  and the larger estimate taken: the model's λ (the chance that two random records match,
+  ``Scoring.prior``) times all n(n-1)/2 pairs, and a capture-recapture over the two kinds of blocking key
+  (a pair proposed by name keys, by birth-date keys, or by both: Chapman's estimator, with the upper end of
+  its 95 % interval). Less the sum of the match probabilities of the scored pairs (the true pairs the
+  model found among them), the rest are true pairs that blocking never proposed, that scored below the
+  scoring's floor, or that the twin rule set apart. Each joins two records, so it lowers the count by at
+  most one.
 
-The low end is the smaller of the possible-link count and the bootstrap's 2.5 % quantile, less the
-unscored true pairs (rounded up), and never below the largest declared organisation's records (they are
-all different persons). It is only as good as λ: a λ estimated too low (a training rule whose recall was
-overrated) widens it too little, and the sum of probabilities can then exceed λ's expectation, leaving no
-unscored pair (the figures in ``bench/linkage/README.md`` say where). Records outside every candidate pair
+The low end is the smaller of the possible-link count and the bootstrap's 2.5 % quantile, less the upper
+end of the unscored true pairs (rounded up), and never below the largest declared organisation's records
+(they are all different persons). It is only as good as those estimates: λ comes from a training rule
+whose recall is assumed (too low a λ adds nothing), and the capture-recapture assumes that name keys and
+birth keys miss a true pair independently; a true pair whose names and birth date are both corrupted is
+rarer under that assumption than in data where corruption comes in bursts (the figures in
+``bench/linkage/README.md`` say where the truth still falls outside). Records outside every candidate pair
 are counted once, not resampled.
 
 This is our own code: Splink offers only connected components, the graph libraries (networkx, igraph)
@@ -178,17 +183,19 @@ def _numbers(values: Sequence[str]) -> IntArray:
 
 RANGE_METHOD = (
     "low: the fewer of the count with every pair scored at or above the possible-link probability taken as a "
-    "link and the 2.5 % quantile of a bootstrap over link probabilities, less the true pairs the model expects "
-    "but never scored (lambda x all pairs - the sum of scored match probabilities), each at most one person "
-    "fewer; high: the more of the count with confident links only (the estimate) and the 97.5 % quantile"
+    "link and the 2.5 % quantile of a bootstrap over link probabilities, less the true pairs never scored, "
+    "each at most one person fewer (the larger of lambda x all pairs and a capture-recapture over name and "
+    "birth-date keys, upper end of its 95 % interval, less the sum of scored match probabilities); high: the "
+    "more of the count with confident links only (the estimate) and the 97.5 % quantile"
 )
 
 
 @dataclass(frozen=True)
 class PersonCount:
     """The number of distinct persons with its range (``RANGE_METHOD``, module docstring): the low end
-    takes possible links and the expected unscored true pairs too, the high end only confident links, both
-    widened by the resampling. ``unscored_pairs`` is that expectation (0 without the model's λ)."""
+    takes possible links and the unscored true pairs too (the upper end of their interval), the high end
+    only confident links, both widened by the resampling. ``unscored_pairs`` is the expected number of
+    unscored true pairs (0 without λ and capture flags)."""
 
     estimate: int
     low: int
@@ -270,38 +277,47 @@ def cluster_scored(
     return dict(zip(ids, labels.tolist(), strict=True)), person_count
 
 
+Z_975 = 1.959964  # the standard normal's 97.5 % quantile: the upper end of a two-sided 95 % interval
+
+
 def unscored_true_pairs(
     n: int,
     probability: FloatArray,
     siblings: npt.NDArray[np.bool_],
     prior: float | None,
     captured: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None,
-) -> float:
+) -> tuple[float, float]:
     """The true pairs expected among all ``n (n - 1) / 2`` pairs less those the clustering can take (the sum
-    of the match probabilities of the scored pairs that are not siblings): the module docstring's "true
-    pairs never scored". The expected total is the larger of two estimates, each 0 when its input is missing:
+    of the match probabilities of the scored pairs that are not siblings), the module docstring's "true
+    pairs never scored": the expectation and the upper end of its 95 % interval. The expected total is the
+    larger of two estimates, each left out when its input is missing:
 
-    - λ (``prior``) times all pairs;
-    - a capture-recapture (Chapman) estimate from ``captured``, per scored pair whether the two records share
-      a name key and whether they share a birth-date key: with n1 and n2 the true pairs each kind of key
-      proposed (sums of match probabilities) and m those both did, the true pairs are about
-      (n1 + 1)(n2 + 1) / (m + 1) - 1, pairs that neither proposed included. It assumes that whether a true
-      pair's names agree enough says nothing of whether its birth dates do.
+    - λ (``prior``) times all pairs (no interval: λ's own error is unknown here);
+    - a capture-recapture estimate from ``captured``, per scored pair whether the two records share a name
+      key and whether they share a birth-date key. With n1 and n2 the true pairs each kind of key proposed
+      (sums of match probabilities) and m those both did, Chapman's estimator (n1 + 1)(n2 + 1) / (m + 1) - 1
+      counts the true pairs, those neither proposed included, and Seber's variance
+      (n1 + 1)(n2 + 1)(n1 - m)(n2 - m) / ((m + 1)^2 (m + 2)) gives its interval (Seber, The Estimation of
+      Animal Abundance, 1982, 3.1.1). It assumes that whether a true pair's names agree enough says nothing
+      of whether its birth dates do.
     """
-    expected = 0.0
+    expected = high = 0.0
     if prior is not None:
         if not 0.0 <= prior <= 1.0:
             raise ValidationError("the prior (lambda) must be a probability", field="prior")
-        expected = prior * n * (n - 1) / 2
+        expected = high = prior * n * (n - 1) / 2
     if captured is not None:
         by_names, by_birth = captured
         if by_names.shape != probability.shape or by_birth.shape != probability.shape:
             raise ValidationError("one capture flag per scored pair", field="captured")
-        names_found = float(probability[by_names].sum())
-        birth_found = float(probability[by_birth].sum())
-        both_found = float(probability[by_names & by_birth].sum())
-        expected = max(expected, (names_found + 1) * (birth_found + 1) / (both_found + 1) - 1)
-    return max(0.0, expected - float(probability[~siblings].sum()))
+        n1 = float(probability[by_names].sum())
+        n2 = float(probability[by_birth].sum())
+        m = float(probability[by_names & by_birth].sum())
+        chapman = (n1 + 1) * (n2 + 1) / (m + 1) - 1
+        variance = (n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))
+        expected, high = max(expected, chapman), max(high, chapman + Z_975 * variance**0.5)
+    taken = float(probability[~siblings].sum())
+    return max(0.0, expected - taken), max(0.0, high - taken)
 
 
 def cluster_arrays(
@@ -341,13 +357,13 @@ def cluster_arrays(
     if config.samples:
         sampled_low, sampled_high = count_range(graph, cannot, config, org_numbers, exclusive)
         low, high = min(low, sampled_low), max(high, sampled_high)
-    unscored = unscored_true_pairs(n, probability, siblings, prior, captured)
+    unscored, unscored_high = unscored_true_pairs(n, probability, siblings, prior, captured)
     # Each unscored true pair joins two records: at most one person fewer. A declared organisation's records
     # are all different persons, which bounds the count from below.
     floor = min(n, 1)
     if exclusive is not None and org_numbers is not None and exclusive.any():
         floor = max(floor, int(np.bincount(org_numbers[exclusive]).max()))
-    low = max(floor, min(low, estimate) - int(np.ceil(unscored)))
+    low = max(floor, min(low, estimate) - int(np.ceil(unscored_high)))
     return labels, PersonCount(estimate, min(low, estimate), high, unscored)
 
 
