@@ -173,3 +173,14 @@ def test_an_import_needs_a_label_that_fits(store: Store) -> None:
         with pytest.raises(ValidationError, match="label"):
             store.import_cases("ngo-a", records(1), actor=Actor.system("import", org.id), label=label)
     assert _count(store, Case) == 0
+
+
+def test_on_postgresql_the_import_keeps_the_planner_statistics_current(store: Store) -> None:
+    # Without fresh statistics the look-up of existing source ids scans every case of the organisation per
+    # chunk (a 60,000-case import: 276 s instead of 71 s). Fewer than 50 rows: autovacuum would not analyse.
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's; SQLite has none to keep")
+    _import(store, records(30))
+    with store.transaction() as session:
+        tuples = session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'case_file'::regclass"))
+    assert tuples is not None and tuples >= 28

@@ -114,9 +114,12 @@ class CaseImport:
         )
         with self._sqlite_cache():
             done = 0
+            analysed_at = 0
             for chunk in _chunks(records, self.chunk_size):
                 self._chunk(chunk)
                 done += len(chunk)
+                if done >= max(2 * analysed_at, self.chunk_size) and self._refresh_statistics():
+                    analysed_at = done
                 if on_progress is not None:
                     on_progress(done)
         counts = self.counts
@@ -135,6 +138,17 @@ class CaseImport:
             ),
         )
         return ImportOutcome(self.batch_id, counts.created, counts.updated, counts.unchanged)
+
+    def _refresh_statistics(self) -> bool:
+        """On PostgreSQL, ``ANALYZE`` the case table (the import's own uncommitted rows count): without it the
+        planner, believing the table nearly empty, filters the look-up of existing source ids instead of using
+        the unique index, and a 60,000-case import took 276 s instead of 71 s (quadratic). Called after the
+        first chunk and whenever the import has doubled. Nothing on SQLite, which has no such statistics."""
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            return False
+        connection.exec_driver_sql(f"ANALYZE {Case.__tablename__}")
+        return True
 
     @contextlib.contextmanager
     def _sqlite_cache(self) -> Iterator[None]:
