@@ -194,7 +194,7 @@ def main() -> None:
     report = {
         "cases": args.cases,
         "concurrency": args.concurrency,
-        "database": "sqlite" if args.database is None else url.split(":", 1)[0],
+        "database": "sqlite" if args.database is None else url.split(":", 1)[0].split("+", 1)[0],
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
         "results": results,
     }
