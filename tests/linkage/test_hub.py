@@ -501,3 +501,27 @@ def test_a_declaration_that_is_not_true_or_false_is_refused(tmp_path: Path) -> N
         hub.receive(json.dumps(envelope).encode())
     assert hub.case_count() == 0
     hub.close()
+
+
+def test_packages_received_before_the_declaration_existed_count_as_not_declared(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from ctdx.linkage.hub_schema import HUB_MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(HUB_MIGRATIONS.config(connection), "h0001")
+        connection.execute(
+            text(
+                "INSERT INTO hub_package (package_id, org_id, created_at, received_at, cases, withdrawn) "
+                "VALUES ('p1', 'ngo', '2024-07-01 00:00:00', '2024-07-01 00:00:00', 1, 0)"
+            )
+        )
+    engine.dispose()
+    assert upgrade_hub_database(url).current == hub_head()
+    with sqlite3.connect(tmp_path / "hub.sqlite") as db:
+        assert db.execute("SELECT one_record_per_person FROM hub_package").fetchall() == [(0,)]
+    with Hub(url) as hub:
+        assert hub.one_record_per_person() == frozenset()
