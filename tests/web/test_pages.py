@@ -145,3 +145,24 @@ def test_imported_cases_wait_in_the_unassigned_list_until_someone_owns_them(clie
     assert {row["id"] for row in unassigned()} == {row["id"] for row in rows} - {new[0]["id"]}
     sign_in(client, "a-caseworker")
     assert str(new[0]["reference"]) in client.get("/").text
+
+
+def test_the_import_page_lets_the_user_choose_the_field_of_an_unrecognised_column(client: TestClient) -> None:
+    sign_in(client, "a-datamgr")
+    page = client.get("/import").text
+    content = b"cas_Status,Sexe\nActive,Feminine\nActive,Nope\n"
+    checked = client.post(
+        "/import", data={"csrf_token": csrf_of(page)}, files={"file": ("sexe.csv", content, "text/csv")}
+    ).text
+    assert "Choose the field of each column" in checked and "Valid rows: 2" in checked
+    action = re.search(r'action="(/import/[0-9a-f]+/columns)"', checked)
+    assert action is not None
+    again = client.post(
+        action.group(1), data={"csrf_token": csrf_of(checked), "column": ["Sexe"], "field": ["prs_Gender"]}
+    ).text
+    assert "Valid rows: 1" in again and "Refused rows: 1" in again
+    assert re.search(r'<option value="prs_Gender" selected>', again)
+    confirm = re.search(r'action="/import/([0-9a-f]+)/confirm"', again)
+    assert confirm is not None
+    done = client.post(f"/import/{confirm.group(1)}/confirm", data={"csrf_token": csrf_of(again)}).text
+    assert "Imported: 1" in done

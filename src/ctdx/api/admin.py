@@ -8,10 +8,11 @@ from fastapi import APIRouter, File, Query, UploadFile
 from sqlalchemy import select
 
 from ctdx.accounts import NewUser, create_user, list_users, workspace
-from ctdx.accounts.imports import keep_upload, run_import
+from ctdx.accounts.imports import choose_columns, keep_upload, run_import
 from ctdx.api.deps import PrincipalDep, ServicesDep
 from ctdx.api.schemas import (
     AuditOut,
+    ColumnChoice,
     Envelope,
     ImportOut,
     Meta,
@@ -87,6 +88,12 @@ async def upload(
     content = await file.read()
     upload_id = keep_upload(services.data_dir, principal, file.filename or "", content)
     summary = run_import(services.store, services.data_dir, principal, upload_id, dry_run=True)
+    return Envelope(data=ImportOut.model_validate(summary, from_attributes=True))
+
+
+@router.post("/imports/{upload_id}/columns", summary="Choose the standard field of columns, and check the upload again")
+def columns(upload_id: str, body: ColumnChoice, services: ServicesDep, principal: PrincipalDep) -> Envelope[ImportOut]:
+    summary = choose_columns(services.store, services.data_dir, principal, upload_id, body.columns)
     return Envelope(data=ImportOut.model_validate(summary, from_attributes=True))
 
 

@@ -234,6 +234,14 @@ class ImportOut(BaseModel):
     created: int
     updated: int
     issues: list[dict[str, str | int | None]]
+    unknown_columns: list[str] = Field(description="Columns whose values are not imported (choose their fields)")
+    columns: dict[str, str | None] = Field(description="Columns read as the chosen standard fields (null: skipped)")
+
+
+class ColumnChoice(Strict):
+    columns: dict[str, str | None] = Field(
+        max_length=500, description="Column of the file -> standard field name, or null to leave it out"
+    )
 
 
 class StatsOut(BaseModel):

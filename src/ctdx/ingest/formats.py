@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ctdx.errors import InputFileError
+from ctdx.errors import InputFileError, ValidationError
 from ctdx.ingest.mapping import ColumnRule, FlagRule, Mapping, load_mapping, shipped_mapping
 from ctdx.ingest.report import Issue
 from ctdx.ingest.sources import Table
@@ -332,6 +332,30 @@ def _mapped(table: Table, mapping: Mapping, dialect: Dialect) -> Plan:
     if not plan.rules and not mapping.constants:
         raise InputFileError("no column of the file is named by the mapping")
     return plan
+
+
+def assign_columns(plan: Plan, fields: dict[str, str | None]) -> None:
+    """Read the named columns of ``plan``'s file as the given standard fields (None: do not import), on top
+    of what the plan recognised by itself: the browser's "choose the field of this column" step, for files
+    whose headers are neither field names nor labels. A column the plan already reads keeps its rule unless
+    it is named here; a name that is not a column of the file, or not a field, is refused."""
+    standard = load_standard()
+    positions = {column: index for index, column in enumerate(plan.columns) if column}
+    for column, name in fields.items():
+        if column not in positions:
+            raise ValidationError(f"the file has no column {column!r}", field=column)
+        if name is not None and (not standard.has(name) or standard.field(name).name != name):
+            raise ValidationError(f"{name!r} is not a field of the standard", field=column)
+    for column, name in fields.items():
+        index = positions[column]
+        plan.notes = [n for n in plan.notes if not (n.code == "unknown_column" and n.column == column)]
+        if name is None:
+            plan.rules.pop(index, None)
+            plan.ignored.add(index)
+            plan.notes.append(Issue("ignored_column", "info", f"{column!r} is not imported, as chosen", None, column))
+        else:
+            plan.ignored.discard(index)
+            plan.rules[index] = [ColumnRule(column, name)]
 
 
 def blank_cells(cells: list[Raw], ignored: set[int]) -> bool:

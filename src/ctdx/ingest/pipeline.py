@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ctdx.errors import InputFileError, ValidationError
-from ctdx.ingest.formats import DIALECTS, Dialect, detect_dialect, make_plan
+from ctdx.ingest.formats import DIALECTS, Dialect, assign_columns, detect_dialect, make_plan
 from ctdx.ingest.jsonrecords import JsonRowReader
 from ctdx.ingest.mapping import Mapping, load_mapping, shipped_mapping
 from ctdx.ingest.quarantine import QuarantineWriter
@@ -92,6 +92,8 @@ class ReadOptions:
     report_json: Path | None = None
     quarantine: Path | None = None
     today: dt.date | None = None
+    # Columns read as these standard fields (None: not imported), on top of the mapping or the recognised headers.
+    columns: dict[str, str | None] = field(default_factory=dict)
 
 
 class FileReading:
@@ -117,6 +119,10 @@ class FileReading:
         dialect = detect_dialect(self.table, declared)
         values = ValueReader(today=options.today)
         plan = None if dialect == "jsonl" else make_plan(self.table, dialect, mapping)
+        if options.columns:
+            if plan is None:
+                raise ValidationError("JSON Lines files are CaseRecord-shaped: their columns cannot be chosen")
+            assign_columns(plan, options.columns)
         self.report = Report(file=path.name, format=f"{container}/{dialect}", encoding=self.table.encoding)
         self.sink = IssueSink(self.report, options.report_json)  # opened last: nothing above leaves it half-written
         self.rows: RowReader | JsonRowReader
@@ -196,17 +202,19 @@ def import_file(
     label: str | None = None,
     on_progress: ProgressCallback | None = None,
     today: dt.date | None = None,
+    columns: dict[str, str | None] | None = None,
 ) -> ImportResult:
     """Import ``path`` into organisation ``org_code`` of ``store`` (which may be None on a dry run).
 
     Refused rows go to ``quarantine`` (default: ``<data_dir>/quarantine/<name>-<time>.quarantine.csv``
     when ``data_dir`` is given and this is not a dry run); every issue goes to ``report_json`` if given.
+    ``columns`` reads the named columns as the given standard fields (None: not imported).
     """
     if not dry_run and store is None:
         raise ValidationError("an import that is not a dry run needs a store")
     if quarantine is None and not dry_run and data_dir is not None:
         quarantine = default_quarantine_path(path, data_dir)
-    options = ReadOptions(mapping, format, encoding, delimiter, sheet, report_json, quarantine, today)
+    options = ReadOptions(mapping, format, encoding, delimiter, sheet, report_json, quarantine, today, columns or {})
     reading = FileReading(path, options, on_progress)
     outcome: ImportOutcome | None = None
     extra: dict[str, object] = {"dry_run": dry_run}

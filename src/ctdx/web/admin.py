@@ -9,9 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from ctdx.accounts import NewUser, create_user, list_users, load_roles, workspace
-from ctdx.accounts.imports import keep_upload, run_import
+from ctdx.accounts.imports import choose_columns, keep_upload, run_import
 from ctdx.api.deps import ServicesDep
-from ctdx.errors import PermissionDenied
+from ctdx.errors import PermissionDenied, ValidationError
+from ctdx.standard import load_standard
 from ctdx.store.tables import Organisation
 from ctdx.web.rendering import render
 from ctdx.web.session import FormSession, PageSession
@@ -74,7 +75,7 @@ def import_page(request: Request, found: PageSession) -> Response:
     principal, csrf = found
     if not principal.allows("imports.run"):
         raise PermissionDenied(f"role {principal.role.name!r} may not import files")
-    return render(request, "import.html", principal, csrf, summary=None)
+    return render(request, "import.html", principal, csrf, summary=None, fields=())
 
 
 @router.post("/import")
@@ -84,11 +85,34 @@ async def upload(
     principal, csrf = found
     upload_id = keep_upload(services.data_dir, principal, file.filename or "", await file.read())
     summary = run_import(services.store, services.data_dir, principal, upload_id, dry_run=True)
-    return render(request, "import.html", principal, csrf, summary=summary)
+    return render(request, "import.html", principal, csrf, summary=summary, fields=_fields())
+
+
+@router.post("/import/{upload_id}/columns")
+def columns(
+    request: Request,
+    upload_id: str,
+    services: ServicesDep,
+    found: FormSession,
+    column: Annotated[list[str], Form()],
+    field: Annotated[list[str], Form()],
+) -> Response:
+    """The "choose the field of each column" step: an empty field leaves the column out."""
+    principal, csrf = found
+    if len(column) != len(field):
+        raise ValidationError("each column needs its field (or an empty choice)")
+    chosen = {c: (f or None) for c, f in zip(column, field, strict=True)}
+    summary = choose_columns(services.store, services.data_dir, principal, upload_id, chosen)
+    return render(request, "import.html", principal, csrf, summary=summary, fields=_fields())
 
 
 @router.post("/import/{upload_id}/confirm")
 def confirm(request: Request, upload_id: str, services: ServicesDep, found: FormSession) -> Response:
     principal, csrf = found
     summary = run_import(services.store, services.data_dir, principal, upload_id, dry_run=False)
-    return render(request, "import.html", principal, csrf, summary=summary)
+    return render(request, "import.html", principal, csrf, summary=summary, fields=())
+
+
+def _fields() -> tuple[tuple[str, str], ...]:
+    """(name, label) of every standard field a column may be read as, in the standard's order."""
+    return tuple((f.name, f.label) for f in load_standard().fields)
