@@ -71,18 +71,25 @@ def test_the_referrals_inbox_accepts_and_rejects(client: TestClient, world: Worl
     assert client.get(f"/cases/{world.cases['own']}").status_code == 404
 
 
-def test_an_import_shows_its_report_before_anything_is_stored(client: TestClient) -> None:
-    sign_in(client, "a-datamgr")
+def _check_upload(client: TestClient, name: str, content: bytes) -> str:
+    """Upload a file on the import page; the page with its dry-run report."""
     page = client.get("/import").text
-    content = b"cas_Status,ext_CaseOpenedDate\nActive,2026-01-02\nNotAStatus,2026-01-03\n"
-    checked = client.post(
-        "/import", data={"csrf_token": csrf_of(page)}, files={"file": ("cases.csv", content, "text/csv")}
-    ).text
-    assert "Valid rows: 1" in checked and "Refused rows: 1" in checked
+    return client.post("/import", data={"csrf_token": csrf_of(page)}, files={"file": (name, content, "text/csv")}).text
+
+
+def _confirm(client: TestClient, checked: str) -> str:
+    """Confirm the import offered on a checked page; the page with its outcome."""
     confirm = re.search(r'action="/import/([0-9a-f]+)/confirm"', checked)
     assert confirm is not None
-    done = client.post(f"/import/{confirm.group(1)}/confirm", data={"csrf_token": csrf_of(checked)}).text
-    assert "Imported: 1" in done
+    return client.post(f"/import/{confirm.group(1)}/confirm", data={"csrf_token": csrf_of(checked)}).text
+
+
+def test_an_import_shows_its_report_before_anything_is_stored(client: TestClient) -> None:
+    sign_in(client, "a-datamgr")
+    content = b"cas_Status,ext_CaseOpenedDate\nActive,2026-01-02\nNotAStatus,2026-01-03\n"
+    checked = _check_upload(client, "cases.csv", content)
+    assert "Valid rows: 1" in checked and "Refused rows: 1" in checked
+    assert "Imported: 1" in _confirm(client, checked)
 
 
 def test_admins_see_users_and_the_audit_trail_and_case_workers_do_not(client: TestClient) -> None:
@@ -125,14 +132,10 @@ def test_imported_cases_wait_in_the_unassigned_list_until_someone_owns_them(clie
         return rows
 
     before = {row["id"] for row in unassigned()}
-    page = client.get("/import").text
-    content = b"cas_Status,ext_CaseOpenedDate\nActive,2026-04-02\nActive,2026-04-03\n"
-    checked = client.post(
-        "/import", data={"csrf_token": csrf_of(page)}, files={"file": ("more.csv", content, "text/csv")}
-    ).text
-    confirm = re.search(r'action="/import/([0-9a-f]+)/confirm"', checked)
-    assert confirm is not None
-    client.post(f"/import/{confirm.group(1)}/confirm", data={"csrf_token": csrf_of(checked)})
+    checked = _check_upload(
+        client, "more.csv", b"cas_Status,ext_CaseOpenedDate\nActive,2026-04-02\nActive,2026-04-03\n"
+    )
+    _confirm(client, checked)
 
     rows = unassigned()
     new = [row for row in rows if row["id"] not in before]
@@ -149,11 +152,7 @@ def test_imported_cases_wait_in_the_unassigned_list_until_someone_owns_them(clie
 
 def test_the_import_page_lets_the_user_choose_the_field_of_an_unrecognised_column(client: TestClient) -> None:
     sign_in(client, "a-datamgr")
-    page = client.get("/import").text
-    content = b"cas_Status,Sexe\nActive,Feminine\nActive,Nope\n"
-    checked = client.post(
-        "/import", data={"csrf_token": csrf_of(page)}, files={"file": ("sexe.csv", content, "text/csv")}
-    ).text
+    checked = _check_upload(client, "sexe.csv", b"cas_Status,Sexe\nActive,Feminine\nActive,Nope\n")
     assert "Choose the field of each column" in checked and "Valid rows: 2" in checked
     action = re.search(r'action="(/import/[0-9a-f]+/columns)"', checked)
     assert action is not None
@@ -162,7 +161,4 @@ def test_the_import_page_lets_the_user_choose_the_field_of_an_unrecognised_colum
     ).text
     assert "Valid rows: 1" in again and "Refused rows: 1" in again
     assert re.search(r'<option value="prs_Gender" selected>', again)
-    confirm = re.search(r'action="/import/([0-9a-f]+)/confirm"', again)
-    assert confirm is not None
-    done = client.post(f"/import/{confirm.group(1)}/confirm", data={"csrf_token": csrf_of(again)}).text
-    assert "Imported: 1" in done
+    assert "Imported: 1" in _confirm(client, again)
