@@ -1,10 +1,12 @@
 """Re-identification by the frequency and pattern-mining attacks for each hardening option of the encoder.
 
-Runs ``ctdx.linkage.attacks.attack_check`` (the code of ``ctdx hub attack-check``) against family-name
-encodings under each configuration, with two public name lists: the FEBRL4 surnames with their counts in
-file A (the attacker knows the population's frequencies exactly; 1,827 names, the commonest 3 %) and a
-steeper Zipf list (400 names, count ~ 1/rank, the commonest 15 %). Birth years come from the public age
-distribution in ``attacks.PUBLIC_BIRTH_YEARS``. The F1 cost of each option is in the ``run_ours.py``
+Runs ``ctdx.linkage.attacks.attack_check`` (the code of ``ctdx hub attack-check``) against every name
+field's encodings under each configuration, with two public name lists: the FEBRL4 surnames with their
+counts in file A (the attacker knows the population's frequencies exactly; 1,827 names, the commonest 3 %)
+and a steeper Zipf list (400 names, count ~ 1/rank, the commonest 15 %); given and family names are both
+drawn from the list. Birth years come from the public age distribution in ``attacks.PUBLIC_BIRTH_YEARS``;
+the birth-date salt is also run with 49 % of people without a birth date (the ``ctdx sample`` cohort's
+share). Each row gives the most exposed field. The F1 cost of each option is in the ``run_ours.py``
 results with the same ``--salt`` / ``--flip`` options.
 
     .venv/bin/python bench/linkage/attack_hardening.py --records 2000
@@ -25,12 +27,14 @@ from ctdx.linkage.encoding import EncodingConfig
 
 HERE = Path(__file__).resolve().parent
 SYLLABLES = ["ka", "lo", "mi", "ren", "tas", "vo", "dra", "sel", "nu", "bek", "ho", "zin", "pa", "gor", "li"]
+# (configuration, share of people without a birth date)
 OPTIONS = {
-    "unbalanced, no flips": EncodingConfig(balanced=False, flip_probability=0.0),
-    "balanced + flips 0.02 (default)": EncodingConfig(),
-    "balanced + flips 0.05": EncodingConfig(flip_probability=0.05),
-    "balanced + flips 0.02 + birth-year salt": EncodingConfig(salt="birth-year"),
-    "balanced + flips 0.02 + birth-year salt, window 1": EncodingConfig(salt="birth-year", salt_window=1),
+    "unbalanced, no flips": (EncodingConfig(balanced=False, flip_probability=0.0, salt="none"), 0.0),
+    "balanced + flips 0.02": (EncodingConfig(salt="none"), 0.0),
+    "balanced + flips 0.05": (EncodingConfig(flip_probability=0.05, salt="none"), 0.0),
+    "balanced + flips 0.02 + birth-year salt": (EncodingConfig(salt="birth-year"), 0.0),
+    "balanced + flips 0.02 + birth-date salt": (EncodingConfig(salt="birth-date"), 0.0),
+    "balanced + flips 0.02 + birth-date salt, 49 % without a birth date": (EncodingConfig(salt="birth-date"), 0.49),
 }
 
 
@@ -51,23 +55,25 @@ def main() -> None:
     }
     rows = []
     for list_name, names in lists.items():
-        for label, config in OPTIONS.items():
+        for label, (config, missing) in OPTIONS.items():
             before = resource.getrusage(resource.RUSAGE_SELF)
-            report = attack_check(names, [], records=args.records, config=config, seed=args.seed)
+            report = attack_check(names, {}, records=args.records, config=config, seed=args.seed, missing_birth=missing)
             after = resource.getrusage(resource.RUSAGE_SELF)
+            worst = report.hardened
             rows.append(
                 {
                     "names": list_name,
                     "option": label,
-                    "frequency": report.hardened.frequency,
-                    "pattern_mining": report.hardened.pattern_mining,
-                    "commonest_name_share": report.commonest_name_share,
+                    "most_exposed_field": report.worst_field,
+                    **worst.summary(),
+                    "fields": {name: rates.summary() for name, rates in report.fields.items()},
                     "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
                 }
             )
             print(
-                f"{list_name:16s} {label:50s} freq {rows[-1]['frequency']:.3f} pm {rows[-1]['pattern_mining']:.3f} "
-                f"commonest {report.commonest_name_share:.3f}"
+                f"{list_name:16s} {label:68s} {report.worst_field:8s} freq {worst.frequency:.3f} "
+                f"pm {worst.pattern_mining:.3f} guess {worst.guess:.3f} excess {worst.excess:.3f}",
+                flush=True,
             )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"records": args.records, "seed": args.seed, "rows": rows}, indent=1))

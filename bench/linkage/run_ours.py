@@ -40,7 +40,7 @@ from evaluate import blocked_pairs, evaluate  # noqa: E402
 from ctdx.errors import ValidationError  # noqa: E402
 from ctdx.linkage.blocking import encoding_blocking_keys, token_blocking_keys  # noqa: E402
 from ctdx.linkage.clustering import ClusteringConfig, cluster_scored  # noqa: E402
-from ctdx.linkage.encoding import WITH_ADDRESS, Encoder, EncodingConfig, LinkageSecret  # noqa: E402
+from ctdx.linkage.encoding import SALTS, WITH_ADDRESS, Encoder, EncodingConfig, LinkageSecret  # noqa: E402
 from ctdx.linkage.linking import LinkageInput, captured_by, link  # noqa: E402
 from ctdx.linkage.normalise import identity_of  # noqa: E402
 from ctdx.linkage.scoring import ScoringConfig, plaintext_fields  # noqa: E402
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--mode", choices=["privacy", "plaintext"], default="privacy")
     parser.add_argument("--profile", choices=["min", "full"], default="min")
-    parser.add_argument("--salt", choices=["none", "birth-year"], default="none", help="Hardening: name salt.")
+    parser.add_argument("--salt", choices=list(SALTS), default="none", help="Hardening: name salt.")
     parser.add_argument("--salt-window", type=int, default=0, help="Neighbouring birth years salted too.")
     parser.add_argument("--flip", type=float, default=0.02, help="Bit-flip probability (BLIP).")
     parser.add_argument("--unbalanced", action="store_true", help="Hardening off: no balancing.")
@@ -240,7 +240,7 @@ def main() -> None:
         hardening = [] if args.unbalanced else ["balanced"]
         hardening += [f"flip{args.flip:g}"] if args.flip else []
         if args.salt != "none":
-            hardening.append(f"salt-year{'-w' + str(args.salt_window) if args.salt_window else ''}")
+            hardening.append(f"salt-{args.salt}{'-w' + str(args.salt_window) if args.salt_window else ''}")
     if args.twins_may_link:
         hardening.append("twins-may-link")
     true_pairs = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values())

@@ -115,6 +115,30 @@ def test_salting_with_the_birth_year_separates_one_name_across_years() -> None:
     assert dice(a["birth"], other_year["birth"]) > 0.7  # type: ignore[arg-type]
 
 
+def test_the_birth_date_salt_ties_name_parts_to_the_date_and_keeps_the_composites_comparable() -> None:
+    encoder = Encoder(SECRET, EncodingConfig(salt="birth-date"))
+    batch = encoder.encode_many(
+        [
+            person("Olena", "Kovalenko", "1990-05-12"),
+            person("Olena", "Kovalenko", "1990-12-05"),  # day and month swapped
+            person("Olena", "Kovalenko", "1990-05-13"),  # one day apart
+            person("Olena", "Kovalenko", "1990"),  # year only
+            person("Olena", "Kovalenko", None),
+        ]
+    )
+    exact, swapped, next_day, year_only, unknown = (batch.record(i) for i in range(5))
+    for name in ("given", "family"):
+        assert dice(exact[name], swapped[name]) > 0.9  # type: ignore[arg-type]
+        assert dice(exact[name], next_day[name]) < 0.6  # type: ignore[arg-type]
+        # Without a complete birth date the name parts get no filter: nothing to group by name.
+        assert year_only[name] is None and unknown[name] is None
+    for name in ("names", "skeleton"):  # unsalted: a pair with another or no birth date still compares
+        for other in (next_day, year_only, unknown):
+            assert dice(exact[name], other[name]) > 0.9  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        EncodingConfig(salt="birth-date", salt_window=1)
+
+
 def test_name_filters_weigh_the_same_whatever_the_name_length() -> None:
     config = EncodingConfig(balanced=False, flip_probability=0.0)
     encoder = Encoder(SECRET, config)

@@ -121,24 +121,36 @@ def attack_check_command(
     records: int = typer.Option(2000, "--records", help="Simulated people to attack."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Run the frequency and pattern-mining attacks and report how many people they re-identify."""
-    from ctdx.linkage.attacks import ATTACKED_FIELD, attack_check, read_name_list
+    """Run the frequency and pattern-mining attacks on every stored name field and report how many people
+    they re-identify, beside a blind guess."""
+    from ctdx.linkage.attacks import attack_check, attacked_fields, read_name_list
 
     with cli_errors(), Hub(database) as hub:
         names = read_name_list(read_file(names_file).decode("utf-8", "replace"))
-        report = attack_check(names, hub.field_encodings(ATTACKED_FIELD), records=records)
+        stored = {name: hub.field_encodings(name) for name in attacked_fields(hub.config)}
+        total = hub.case_count()
+        # The simulated people lack a birth date as often as the hub's cases do.
+        missing = 1 - len(hub.field_encodings("birth")) / total if total else 0.0
+        report = attack_check(names, stored, records=records, config=hub.config, missing_birth=missing)
     if as_json:
         typer.echo(json.dumps(report.summary(), indent=1, sort_keys=True))
         return
-    hardened, unhardened = report.hardened, report.unhardened
-    console.print(
-        f"{report.records} simulated people from {report.names} public names, attacking {ATTACKED_FIELD} names:\n"
-        f"  frequency attack: {hardened.frequency:.1%} re-identified (unhardened {unhardened.frequency:.1%})\n"
-        f"  pattern mining: {hardened.pattern_mining:.1%} re-identified (unhardened {unhardened.pattern_mining:.1%})\n"
+    lines = [
+        f"{report.records} simulated people from {report.names} public names "
+        f"({report.missing_birth:.0%} without a birth date, as at the hub); re-identified per name field:"
+    ]
+    for name, rates in report.fields.items():
+        plain = report.unhardened_fields[name]
+        lines.append(
+            f"  {name}: frequency {rates.frequency:.1%}, pattern mining {rates.pattern_mining:.1%}, "
+            f"a blind guess {rates.guess:.1%}, leaked beyond the guess {rates.excess:.1%} "
+            f"(unhardened {plain.excess:.1%})"
+        )
+    lines.append(
         f"  the hub's {report.hub_records} stored encodings: largest near-identical group "
-        f"{report.hub_largest_group_share:.1%}, ten largest {report.hub_top10_group_share:.1%}",
-        highlight=False,
+        f"{report.hub_largest_group_share:.1%}, ten largest {report.hub_top10_group_share:.1%}"
     )
+    console.print("\n".join(lines), highlight=False)
 
 
 def print_linkage_result(result: LinkageResult) -> None:

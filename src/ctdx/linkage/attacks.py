@@ -3,25 +3,36 @@
 The hub holds no plaintext, so it cannot score an attack on its real encodings. The check does what an
 attacker would do with a public name list, on a population it can score:
 
-1. draw ``records`` people from the public list (a name and its frequency per line), the attacker's own
-   knowledge of the population, each with a birth year from a public age distribution (``years``);
+1. draw ``records`` people from the public list (a name and its frequency per line; given and family names
+   are drawn from it independently), the attacker's own knowledge of the population, each with a birth date
+   from a public age distribution (``years``; month and day uniform) or, for the hub's share of records
+   without one (``missing_birth``), none;
 2. encode them with the hub's encoding configuration under a fresh random secret, as the organisations
    would (the attacker does not have the secret);
-3. run two attacks that use only the encodings, the configuration (Kerckhoffs: it is public) and the list:
+3. attack **every name field the configuration stores** (given, family, all name parts, skeletons) with two
+   attacks that use only the encodings, the configuration (Kerckhoffs: it is public) and the list:
 
    - **frequency attack** (Kuzu et al. 2011; Christen et al. 2017): group encodings of one field whose
-     Hamming distance is within the noise the configuration adds, rank groups by size and names by
-     frequency, and align the ranks; against encodings salted with the birth year the attacker ranks
-     (name, year) cells by the product of the two public frequencies instead, its best guess when it
-     knows the salting scheme but not the secret;
+     Hamming distance is within the noise the configuration adds, rank groups by size and the field's
+     values by their public frequency, and align the ranks one to one. Against salted encodings the
+     attacker first splits the records into the salt's cells (one birth year, one birth date) and aligns
+     within each cell (on cells of one person that is the guess below): the hub's own birth-date
+     filters group records of one date or year, so we give the attacker the cells outright (an upper
+     bound on what it can recover);
    - **pattern-mining attack** (Christen, Vidanage, Ranbaduge & Schnell 2018, simplified): for each
      frequent bigram in rank order, find the set of k bit positions that co-occur most often (a greedy
      frequent-itemset search), decode each encoding into the bigrams whose positions are all set, and
-     match it to the public name with the most similar bigram set;
+     match it to the public value with the most similar bigram set;
 
-4. report the fraction of people whose name each attack recovers, beside the same attacks on unhardened
-   encodings for reference. On the hub's stored encodings it also reports what needs no plaintext: the
+4. report, per field, the fraction of people whose value each attack recovers, beside **what a blind
+   guess gets** (the commonest value for everyone whose field has a filter: a list where one name holds
+   15 % of people gives any attack 15 % without looking at an encoding) and the **excess** of the better
+   attack over that guess, which is what the encodings leak; the same for unhardened encodings as a
+   reference. On the hub's stored encodings it also reports what needs no plaintext: per name field, the
    share of records in the largest groups of near-identical encodings (what a frequency attack feeds on).
+
+Limits: the simulated population has ``records`` people, while a salt cell's size grows with the hub (run
+the check with at least as many records as the hub holds); pattern mining is not split by salt cells.
 
 Our own code: the attack implementations of the papers are research artefacts, not maintained packages.
 """
@@ -30,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,55 +49,98 @@ import numpy as np
 from ctdx.errors import ValidationError
 from ctdx.linkage.encoding import (
     DEFAULT_ENCODING_CONFIG,
+    NAME_FIELDS,
     PLAINTEXT_ENCODING_CONFIG,
+    SALTED_FIELDS,
     Encoder,
     EncodingConfig,
     LinkageSecret,
-    bigrams,
+    field_tokens,
+    field_value,
+    salts,
 )
 from ctdx.linkage.normalise import BirthDate, Identity, PersonName, latinise
 
-ATTACKED_FIELD = "family"
 # The public age distribution the simulated people's birth years come from: victims identified in 2024
 # aged 12 to 55, most in their twenties (counts per birth year; a triangular shape peaking at age 24).
 PUBLIC_BIRTH_YEARS = {2024 - age: (age - 11 if age <= 24 else max(1, 44 - age)) for age in range(12, 56)}
 # A decoded bigram set must be this close to a name to count as a re-identification (our choice).
 MIN_DECODED_DICE = 0.6
+# The attacker estimates the frequencies of composite values (all name parts, skeletons) from this many
+# people drawn from the public list per simulated person.
+PUBLIC_DRAWS_PER_RECORD = 20
+# Public values the pattern-mining attack matches a decoded encoding against (the most frequent).
+MATCHED_VALUES = 5000
 
 
 @dataclass(frozen=True)
 class AttackRates:
-    """Fractions of the simulated people whose name an attack recovered."""
+    """Fractions of the simulated people whose value of one field an attack recovered."""
 
     frequency: float
     pattern_mining: float
+    guess: float = 0.0
+
+    @property
+    def excess(self) -> float:
+        """What the better attack recovers beyond a blind guess: what the encodings leak."""
+        return max(0.0, max(self.frequency, self.pattern_mining) - self.guess)
+
+    def summary(self) -> dict[str, float]:
+        return {**vars(self), "excess_over_guess": self.excess}
 
 
 @dataclass(frozen=True)
 class AttackReport:
-    """The outcome of the check: our configuration, the unhardened reference, and the hub's own exposure."""
+    """The outcome of the check per name field: our configuration, the unhardened reference, the hub's
+    own exposure. ``hardened`` and ``unhardened`` are the most exposed field's rates."""
 
     records: int
     names: int
-    hardened: AttackRates
-    unhardened: AttackRates
+    fields: dict[str, AttackRates]
+    unhardened_fields: dict[str, AttackRates]
     hub_records: int
-    hub_largest_group_share: float
-    hub_top10_group_share: float
-    # What guessing the commonest public name for everyone "re-identifies": an attack at or below this
-    # learns nothing from the encodings.
-    commonest_name_share: float = 0.0
+    hub_groups: dict[str, tuple[float, float]]
+    missing_birth: float = 0.0
+
+    @property
+    def worst_field(self) -> str:
+        return max(self.fields, key=lambda f: (self.fields[f].excess, self.fields[f].frequency))
+
+    @property
+    def hardened(self) -> AttackRates:
+        return self.fields[self.worst_field]
+
+    @property
+    def unhardened(self) -> AttackRates:
+        return max(self.unhardened_fields.values(), key=lambda r: (r.excess, r.frequency))
+
+    @property
+    def commonest_name_share(self) -> float:
+        return self.hardened.guess
+
+    @property
+    def hub_largest_group_share(self) -> float:
+        return max((g[0] for g in self.hub_groups.values()), default=0.0)
+
+    @property
+    def hub_top10_group_share(self) -> float:
+        return max((g[1] for g in self.hub_groups.values()), default=0.0)
 
     def summary(self) -> dict[str, object]:
         return {
             "simulated_records": self.records,
             "public_names": self.names,
-            "reidentified_hardened": vars(self.hardened),
-            "reidentified_unhardened": vars(self.unhardened),
+            "missing_birth_share": self.missing_birth,
+            "most_exposed_field": self.worst_field,
+            "reidentified_hardened": self.hardened.summary(),
+            "reidentified_unhardened": self.unhardened.summary(),
+            "fields_hardened": {name: rates.summary() for name, rates in self.fields.items()},
+            "fields_unhardened": {name: rates.summary() for name, rates in self.unhardened_fields.items()},
             "hub_records": self.hub_records,
             "hub_largest_near_identical_group_share": self.hub_largest_group_share,
             "hub_top10_near_identical_groups_share": self.hub_top10_group_share,
-            "commonest_name_share": self.commonest_name_share,
+            "hub_fields": {name: {"largest": g[0], "top10": g[1]} for name, g in self.hub_groups.items()},
         }
 
 
@@ -136,40 +190,47 @@ def near_identical_groups(bits: np.ndarray, radius: int) -> list[list[int]]:
 
 def frequency_attack(
     bits: np.ndarray,
-    truth: Sequence[str],
-    names: Mapping[str, int],
+    truth: Sequence[Hashable],
+    public: Mapping[Hashable, int],
     config: EncodingConfig,
-    years: Mapping[int, int] | None = None,
+    cells: Sequence[Hashable] | None = None,
 ) -> float:
-    """Fraction of records whose name the frequency-rank alignment recovers."""
-    groups = near_identical_groups(bits, noise_radius(config, bits.shape[1]))
-    if config.salt != "none" and years:
-        # Salted: one group per (name, year) cell; rank the cells by their expected size.
-        top = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[: len(groups)]
-        cells = sorted(((n * y, name) for name, n in top for y in years.values()), key=lambda c: (-c[0], c[1]))
-        ranked = [name for _, name in cells[: len(groups)]]
-    else:
-        ranked = [name for name, _ in sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))]
+    """Fraction of records whose value the frequency-rank alignment recovers, within each of ``cells``
+    (the salt's cells; one cell when the encodings are not salted)."""
+    ranked = [value for value, _ in sorted(public.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+    members: dict[Hashable, list[int]] = {}
+    for row, cell in enumerate(cells if cells is not None else [None] * len(truth)):
+        members.setdefault(cell, []).append(row)
+    radius = noise_radius(config, bits.shape[1])
     hits = 0
-    for group, guess in zip(groups, ranked, strict=False):
-        hits += sum(1 for i in group if truth[i] == guess)
+    for rows in members.values():
+        groups = near_identical_groups(bits[rows], radius)
+        for group, guess in zip(groups, ranked, strict=False):
+            hits += sum(1 for i in group if truth[rows[i]] == guess)
     return hits / len(truth)
 
 
 def pattern_mining_attack(
-    bits: np.ndarray, truth: Sequence[str], names: Mapping[str, int], hashes: int, top_bigrams: int = 40
+    bits: np.ndarray,
+    truth: Sequence[Hashable],
+    public: Mapping[Hashable, int],
+    field_name: str,
+    hashes: int,
+    top_bigrams: int = 40,
 ) -> float:
-    """Fraction of records whose name is recovered by mining co-occurring bit positions."""
+    """Fraction of records whose value is recovered by mining co-occurring bit positions."""
+    candidates = [v for v, _ in sorted(public.items(), key=lambda kv: (-kv[1], str(kv[0])))][:MATCHED_VALUES]
+    grams_of = [field_tokens(field_name, value) for value in candidates]
     bigram_weight: Counter[str] = Counter()
-    for name, count in names.items():
-        for gram in bigrams(name):
-            bigram_weight[gram] += count
+    for value, grams in zip(candidates, grams_of, strict=True):
+        for gram in grams:
+            bigram_weight[gram] += public[value]
     ranked = [g for g, _ in bigram_weight.most_common(top_bigrams)]
     ones = bits.astype(bool)
     matrix = ones.astype(np.float32)
     available = np.ones(bits.shape[1], dtype=bool)
-    positions_of: dict[str, list[int]] = {}
-    for gram in ranked:
+    positions_of: list[list[int]] = []
+    for _ in ranked:
         if available.sum() < hashes:
             break
         # Greedy frequent itemset: start from the most frequent free position, then keep adding the free
@@ -185,18 +246,67 @@ def pattern_mining_attack(
             chosen.append(position)
             support *= matrix[:, position]
         available[chosen] = False
-        positions_of[gram] = chosen
-    name_grams = {name: bigrams(name) for name in names}
+        positions_of.append(chosen)
+    mined = ranked[: len(positions_of)]
+    if not mined:
+        return 0.0
+    # decoded[r, g]: record r has every position mined for bigram g; has[v, g]: value v contains g.
+    decoded = np.stack([ones[:, pos].all(axis=1) for pos in positions_of], axis=1).astype(np.float32)
+    has = np.array([[g in grams for g in mined] for grams in grams_of], dtype=np.float32)
+    sizes = np.array([len(grams) for grams in grams_of], dtype=np.float32)
+    decoded_sizes = decoded.sum(axis=1)
+    scores = 2 * (decoded @ has.T) / (decoded_sizes[:, None] + sizes[None, :])
+    best = np.argmax(scores, axis=1)  # the first best is the most frequent value: candidates are ranked
     hits = 0
-    for row, true_name in zip(ones, truth, strict=True):
-        decoded = {g for g, pos in positions_of.items() if row[pos].all()}
-        if not decoded:
-            continue
-        scores = {n: 2 * len(decoded & grams) / (len(decoded) + len(grams)) for n, grams in name_grams.items()}
-        guess = max(scores, key=lambda n: (scores[n], names[n]))
+    for row, value in enumerate(truth):
         # Only a confident decoding counts: guessing the commonest name for noise is no re-identification.
-        hits += scores[guess] >= MIN_DECODED_DICE and guess == true_name
+        if decoded_sizes[row] and scores[row, best[row]] >= MIN_DECODED_DICE:
+            hits += candidates[best[row]] == value
     return hits / len(truth)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Simulated people encoded under a fresh secret: each name field's bits and true values, and the
+    salt cell of each person (what the attacker recovers from the hub's birth-date filters)."""
+
+    identities: list[Identity]
+    bits: dict[str, np.ndarray]
+    truth: dict[str, list[Hashable]]
+    cells: list[Hashable]
+
+
+def _draw_people(
+    names: Mapping[str, int],
+    count: int,
+    random: np.random.Generator,
+    years: Mapping[int, int],
+    missing_birth: float,
+) -> list[Identity]:
+    population = sorted(names)
+    weights = np.array([names[n] for n in population], dtype=float)
+    given = random.choice(len(population), size=count, p=weights / weights.sum())
+    family = random.choice(len(population), size=count, p=weights / weights.sum())
+    year_list = sorted(years)
+    year_weights = np.array([years[y] for y in year_list], dtype=float)
+    born = random.choice(year_list, size=count, p=year_weights / year_weights.sum())
+    months = random.integers(1, 13, size=count)
+    days = random.integers(1, 29, size=count)
+    unknown = random.random(size=count) < missing_birth
+    return [
+        Identity(
+            PersonName((population[g],), (population[f],)),
+            BirthDate() if missing else BirthDate(int(y), int(m), int(d)),
+            None,
+            (),
+        )
+        for g, f, y, m, d, missing in zip(given, family, born, months, days, unknown, strict=True)
+    ]
+
+
+def attacked_fields(config: EncodingConfig) -> tuple[str, ...]:
+    """The name fields the configuration stores: every one is attacked."""
+    return tuple(name for name in config.field_names if name in NAME_FIELDS)
 
 
 def simulate(
@@ -205,64 +315,96 @@ def simulate(
     config: EncodingConfig,
     seed: int = 0,
     years: Mapping[int, int] | None = None,
-) -> tuple[np.ndarray, list[str]]:
-    """Encodings of the family names of ``records`` people drawn from the name list (and birth years from
-    ``years``), under a fresh secret, through the encoder the organisations use (salting included)."""
+    missing_birth: float = 0.0,
+) -> Simulation:
+    """``records`` people drawn from the name list (birth dates from ``years``, none for a ``missing_birth``
+    share), encoded under a fresh secret through the encoder the organisations use (salting included)."""
     random = np.random.default_rng(seed)
-    population = sorted(names)
-    weights = np.array([names[n] for n in population], dtype=float)
-    drawn = [population[i] for i in random.choice(len(population), size=records, p=weights / weights.sum())]
-    year_list = sorted(years or PUBLIC_BIRTH_YEARS)
-    year_weights = np.array([(years or PUBLIC_BIRTH_YEARS)[y] for y in year_list], dtype=float)
-    born = random.choice(year_list, size=records, p=year_weights / year_weights.sum())
-    identities = [
-        Identity(PersonName((), (name,)), BirthDate(int(year)), None, ())
-        for name, year in zip(drawn, born, strict=True)
-    ]
-    encoded = Encoder(LinkageSecret.generate(), config).encode_many(identities).fields[ATTACKED_FIELD]
-    return np.unpackbits(encoded.packed, axis=1), drawn
+    identities = _draw_people(names, records, random, years or PUBLIC_BIRTH_YEARS, missing_birth)
+    encoded = Encoder(LinkageSecret.generate(), config).encode_many(identities)
+    fields = attacked_fields(config)
+    return Simulation(
+        identities=identities,
+        bits={name: np.unpackbits(encoded.fields[name].packed, axis=1) for name in fields},
+        truth={name: [field_value(i, name) for i in identities] for name in fields},
+        cells=[salts(identity, config) for identity in identities],
+    )
 
 
-def attacked_hashes(config: EncodingConfig) -> int:
+def public_frequencies(names: Mapping[str, int], field_name: str, draws: int, seed: int) -> Counter[Hashable]:
+    """The attacker's frequencies of one field's values: the list itself for a given or family name, else
+    counted over ``draws`` people drawn from the list."""
+    if field_name in ("given", "family"):
+        return Counter({(name,): count for name, count in names.items()})
+    people = _draw_people(names, draws, np.random.default_rng(seed + 7919), PUBLIC_BIRTH_YEARS, 0.0)
+    return Counter(field_value(identity, field_name) for identity in people)
+
+
+def attacked_hashes(config: EncodingConfig, field_name: str, public: Mapping[Hashable, int]) -> int:
     """The bit positions per bigram the pattern-mining attack looks for (Kerckhoffs: the config is public;
-    with bits per feature, k of a typical 7-bigram family name)."""
-    spec = config.spec(ATTACKED_FIELD)
-    return min(spec.hashes, max(1, round(spec.feature_bits / 7))) if spec.feature_bits else spec.hashes
+    with bits per feature, k of a value with the public list's median number of bigrams)."""
+    spec = config.spec(field_name)
+    if not spec.feature_bits:
+        return spec.hashes
+    common = [v for v, _ in Counter(public).most_common(200)]
+    tokens = sorted(len(field_tokens(field_name, v)) for v in common) or [7]
+    return min(spec.hashes, max(1, round(spec.feature_bits / tokens[len(tokens) // 2])))
+
+
+def _attack(
+    names: Mapping[str, int], records: int, config: EncodingConfig, seed: int, years: Mapping[int, int], missing: float
+) -> dict[str, AttackRates]:
+    simulation = simulate(names, records, config, seed, years, missing)
+    rates = {}
+    for name in attacked_fields(config):
+        # Only the people whose field has a filter can be attacked through it; rates are over everyone.
+        rows = np.flatnonzero(simulation.bits[name].any(axis=1))
+        if not len(rows):
+            rates[name] = AttackRates(0.0, 0.0, 0.0)
+            continue
+        share = len(rows) / records
+        public = public_frequencies(names, name, records * PUBLIC_DRAWS_PER_RECORD, seed)
+        truth = [simulation.truth[name][i] for i in rows]
+        bits = simulation.bits[name][rows]
+        cells = [simulation.cells[i] for i in rows] if name in SALTED_FIELDS[config.salt] else None
+        mined = pattern_mining_attack(bits, truth, public, name, attacked_hashes(config, name, public))
+        rates[name] = AttackRates(
+            frequency=share * frequency_attack(bits, truth, public, config, cells),
+            pattern_mining=share * mined,
+            guess=share * max(Counter(truth).values()) / len(truth),
+        )
+    return rates
 
 
 def attack_check(
     names: Mapping[str, int],
-    hub_encodings: Sequence[bytes],
+    hub_encodings: Mapping[str, Sequence[bytes]],
     *,
     records: int = 2000,
     config: EncodingConfig = DEFAULT_ENCODING_CONFIG,
     seed: int = 0,
     years: Mapping[int, int] | None = None,
+    missing_birth: float = 0.0,
 ) -> AttackReport:
-    """Run both attacks on simulated encodings (ours and unhardened) and measure the hub's exposure."""
-    rates = {}
+    """Run both attacks on every name field of simulated encodings (ours and unhardened) and measure the
+    hub's exposure on its stored encodings (``hub_encodings``: the present encodings per field)."""
+    if not 0.0 <= missing_birth <= 1.0:
+        raise ValidationError("the share of records without a birth date must be in [0, 1]", field="missing_birth")
     public_years = years or PUBLIC_BIRTH_YEARS
-    commonest = 0.0
-    for label, used in (("hardened", config), ("unhardened", PLAINTEXT_ENCODING_CONFIG)):
-        bits, truth = simulate(names, records, used, seed, public_years)
-        commonest = max(Counter(truth).values()) / len(truth)
-        rates[label] = AttackRates(
-            frequency=frequency_attack(bits, truth, names, used, public_years),
-            pattern_mining=pattern_mining_attack(bits, truth, names, attacked_hashes(used)),
-        )
-    largest = top10 = 0.0
-    if hub_encodings:
-        hub_bits = _bits(hub_encodings)
-        groups = near_identical_groups(hub_bits, noise_radius(config, hub_bits.shape[1]))
-        largest = len(groups[0]) / len(hub_encodings)
-        top10 = sum(len(g) for g in groups[:10]) / len(hub_encodings)
+    hardened = _attack(names, records, config, seed, public_years, missing_birth)
+    unhardened = _attack(names, records, PLAINTEXT_ENCODING_CONFIG, seed, public_years, missing_birth)
+    groups = {}
+    for name, encodings in hub_encodings.items():
+        if name not in NAME_FIELDS or not encodings:
+            continue
+        found = near_identical_groups(_bits(encodings), noise_radius(config, 8 * len(encodings[0])))
+        groups[name] = (len(found[0]) / len(encodings), sum(len(g) for g in found[:10]) / len(encodings))
     return AttackReport(
         records=records,
         names=len(names),
-        hardened=rates["hardened"],
-        unhardened=rates["unhardened"],
-        hub_records=len(hub_encodings),
-        hub_largest_group_share=largest,
-        hub_top10_group_share=top10,
-        commonest_name_share=commonest,
+        fields=hardened,
+        unhardened_fields=unhardened,
+        hub_records=max((len(e) for e in hub_encodings.values()), default=0),
+        hub_groups=groups,
+        missing_birth=missing_birth,
     )

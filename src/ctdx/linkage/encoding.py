@@ -64,7 +64,15 @@ NAME_FIELDS = ("given", "family", "names", "skeleton")
 # Distinct field values whose bit positions the encoder keeps (cleared when full).
 VALUE_CACHE_SIZE = 500_000
 
-Salt = Literal["none", "birth-year"]
+Salt = Literal["none", "birth-year", "birth-date"]
+SALTS = ("none", "birth-year", "birth-date")
+# The name fields each salt applies to: the birth-date salt leaves the order-free composites (all name parts,
+# skeletons) unsalted so that a pair whose birth dates differ or are missing can still be scored on names.
+SALTED_FIELDS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "birth-year": NAME_FIELDS,
+    "birth-date": ("given", "family"),
+}
 
 
 @dataclass(frozen=True)
@@ -118,8 +126,10 @@ class EncodingConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.flip_probability < 0.5:
             raise ValidationError("flip_probability must be in [0, 0.5)", field="flip_probability")
-        if self.salt not in ("none", "birth-year") or not 0 <= self.salt_window <= 5:
-            raise ValidationError("salt must be none or birth-year, with a window of 0-5 years", field="salt")
+        if self.salt not in SALTS or not 0 <= self.salt_window <= 5:
+            raise ValidationError("salt must be none, birth-year or birth-date, with a window of 0-5", field="salt")
+        if self.salt == "birth-date" and self.salt_window:
+            raise ValidationError("the birth-date salt has no window", field="salt_window")
         for spec in self.fields:
             if spec.bits % 8 or spec.bits <= 0 or spec.hashes <= 0 or spec.feature_bits < 0:
                 raise ValidationError("a field needs a positive multiple of 8 bits and hashes", field=spec.name)
@@ -302,10 +312,18 @@ def field_tokens(name: str, value: Any) -> frozenset[str]:
 
 
 def salts(identity: Identity, config: EncodingConfig) -> tuple[str, ...]:
-    """The salts mixed into the name tokens of one record (``("",)`` when the config does not salt)."""
+    """The salts mixed into the salted name tokens of one record (``("",)`` when the config does not salt;
+    none when the birth-date salt has no complete birth date)."""
     if config.salt == "none":
         return ("",)
-    year = identity.birth.year
+    birth = identity.birth
+    if config.salt == "birth-date":
+        # No complete, exact birth date: no salt, so the salted fields get no filter at all.
+        if birth.year is None or birth.year_error or birth.month is None or birth.day is None:
+            return ()
+        low, high = sorted((birth.month, birth.day))  # unordered, as the birth filter: a day-month swap links
+        return (f"d{birth.year}:{low}-{high}",)
+    year = birth.year
     if year is None:
         return ("y?",)
     return tuple(f"y{y}" for y in range(year - config.salt_window, year + config.salt_window + 1))
@@ -468,7 +486,7 @@ class Encoder:
                 cache = self._value_cache[spec.name]
                 if len(cache) > VALUE_CACHE_SIZE:
                     cache.clear()
-                salted_field = spec.name in NAME_FIELDS and self.config.salt != "none"
+                salted_field = spec.name in SALTED_FIELDS[self.config.salt]
                 values = [field_value(identity, spec.name) for identity in chunk]
                 keys = list(zip(values, record_salts, strict=True)) if salted_field else values
                 missing = {k: v for k, v in zip(keys, values, strict=True) if k not in cache}
