@@ -2,7 +2,7 @@
 
     python bench/linkage/run_ours.py febrl4 --mode privacy --profile min
     python bench/linkage/run_ours.py febrl3 --mode plaintext --profile full --out results/x.json
-    python bench/linkage/run_ours.py febrl4 --mode privacy --salt birth-year      # a hardening option
+    python bench/linkage/run_ours.py febrl4 --mode privacy --salt none      # a hardening option (default birth-date)
     python bench/linkage/run_ours.py sample --cases 10000 --orgs 5 --mode privacy
     python bench/linkage/run_ours.py febrl4 --one-record-per-person --thresholds 0.5 0.3 0.2 0.1 0.05
 
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--mode", choices=["privacy", "plaintext"], default="privacy")
     parser.add_argument("--profile", choices=["min", "full"], default="min")
-    parser.add_argument("--salt", choices=list(SALTS), default="none", help="Hardening: name salt.")
+    parser.add_argument("--salt", choices=list(SALTS), default=EncodingConfig().salt, help="Hardening: name salt.")
     parser.add_argument("--salt-window", type=int, default=0, help="Neighbouring birth years salted too.")
     parser.add_argument("--flip", type=float, default=0.02, help="Bit-flip probability (BLIP).")
     parser.add_argument("--unbalanced", action="store_true", help="Hardening off: no balancing.")

@@ -67,9 +67,12 @@ def test_day_month_swap_keeps_part_of_the_birth_date() -> None:
 
 def test_unknown_fields_get_no_encoding() -> None:
     identity = Identity(normalise_name("Olena", None), parse_birth_date(None), None, ())
-    encoded = Encoder(SECRET).encode(identity)
-    assert encoded["given"] is not None
-    assert encoded["family"] is None and encoded["birth"] is None and encoded["sex"] is None
+    unsalted = Encoder(SECRET).encode(identity)
+    assert unsalted["given"] is not None and unsalted["names"] is not None
+    assert unsalted["family"] is None and unsalted["birth"] is None and unsalted["sex"] is None
+    # Name parts salted with the birth date: without one only the composites are sent.
+    encoded = Encoder(SECRET, EncodingConfig(salt="birth-date")).encode(identity)
+    assert encoded["given"] is None and encoded["family"] is None and encoded["names"] is not None
 
 
 def test_checks_refuse_wrong_lengths_and_unknown_fields() -> None:

@@ -17,7 +17,7 @@ from ctdx.demo_linkage import run_demo_linkage
 from ctdx.errors import ConflictError, CtdxError, InputFileError, IntegrityError, NotFoundError, StoreError
 from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.contribution import build_contribution, case_reference, generate_signing_key, public_key_text
-from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, LinkageSecret
+from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, EncodingConfig, LinkageSecret
 from ctdx.linkage.hub import Hub, hub_database_status, upgrade_hub_database
 from ctdx.linkage.hub_schema import hub_head
 from ctdx.linkage.linking import LinkageResult
@@ -44,6 +44,7 @@ def package(org: str, entries: tuple[Entry, ...] = COHORT, created: dt.datetime 
         secret=kw.get("secret", SECRET),  # type: ignore[arg-type]
         signing_key=kw.get("key", KEYS[org]),  # type: ignore[arg-type]
         consented=lambda case: by_id[case.source.record_id].consent,
+        config=kw.get("config", DEFAULT_ENCODING_CONFIG),  # type: ignore[arg-type]
         created=created,
     )
     return report.package
@@ -170,6 +171,16 @@ def test_a_tampered_package_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError):
         hub.receive(package("ngo", key=KEYS["police"]))
     assert hub.case_count() == 0
+
+
+def test_a_package_in_another_encoding_format_is_refused(tmp_path: Path) -> None:
+    # Unsalted and birth-date-salted name filters cannot be compared: the hub keeps the first package's
+    # encoding description and refuses any other, storing nothing.
+    hub = new_hub(tmp_path / "hub.sqlite")
+    first = hub.receive(package("ngo"))
+    with pytest.raises(ConflictError):
+        hub.receive(package("police", config=EncodingConfig(salt="birth-date")))
+    assert hub.case_count() == first.added
 
 
 def test_unregistered_organisations_and_other_secrets_are_refused(tmp_path: Path) -> None:

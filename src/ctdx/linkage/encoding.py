@@ -23,12 +23,20 @@ organisations share and the hub does not have**:
   2. *Randomised response* (BLIP, Alaggan et al. 2012): each bit is flipped with probability f, so two
      encodings of the same value are never identical.
   3. *Per-field keys* from one secret: a filter of one field says nothing about another field's filters.
-  4. *Salting with the birth year* (optional, ``salt``; Chen, Schnell, Armknecht & Heng 2022): every
-     name token is hashed with the record's birth year (``salt_window`` neighbouring years too), so one
-     name gives unrelated encodings in different birth years and the groups of near-identical name
-     filters a frequency attack aligns with a name list shrink to (name, year) cells. Records without a
-     birth year share one fallback salt; a wrong year makes the names of a true pair look unrelated,
-     which the benchmark measures.
+  4. *Salting with the birth date* (optional, ``salt="birth-date"``; Chen, Schnell, Armknecht & Heng
+     2022 salt with a record attribute): the tokens of the **given and family names** are hashed with the
+     record's full birth date (year and the unordered day-month pair, so a day-month swap still links).
+     One name then gives unrelated filters for people born on different days, and the groups of
+     near-identical name filters a frequency attack aligns with a name list shrink to (name, date) cells
+     of about one person; a record without a complete, exact birth date gets **no** given or family
+     filter (a shared fallback salt would be one large cell, as exposed as no salt). The order-free
+     composites (all name parts, skeletons) stay unsalted so that pairs whose birth dates differ or are
+     missing can still be scored on names: their exposure is the full name's frequency, not a single
+     name part's (``attacks`` measures both). ``salt="birth-year"`` salts every name field with the year
+     (``salt_window`` neighbouring years too); an attacker who splits people by the year the birth-date
+     filters show still aligns the commonest names within each year, so it is kept only for comparison.
+     The birth-date salt is not the default yet: the scoring's untrained levels give a pair without
+     name-part filters only "all name parts agree", too weak to link a full date with "about 21 years old".
 
 Dice similarity on balanced filters equals ``1 - hamming / (2m)``; ``dice`` computes it here for the
 plaintext side and tests, and the hub computes the same in DuckDB.
@@ -55,6 +63,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from ctdx.errors import ValidationError
 from ctdx.linkage.normalise import BirthDate, Identity, latinise
 
+# A hub refuses a package whose encoding description (this format, the salt, ...) differs from its earlier
+# packages', so encodings with and without a salt never mix.
 ENCODING_FORMAT = "ctdx-bloom/2"
 YEAR_WEIGHT = 3
 SECRET_BYTES = 32
@@ -165,7 +175,7 @@ class EncodingConfig:
 
 DEFAULT_ENCODING_CONFIG = EncodingConfig()
 # Plaintext deduplication inside one organisation: same filters, no noise (nothing leaves the building).
-PLAINTEXT_ENCODING_CONFIG = EncodingConfig(balanced=False, flip_probability=0.0)
+PLAINTEXT_ENCODING_CONFIG = EncodingConfig(balanced=False, flip_probability=0.0, salt="none")
 
 
 class LinkageSecret:
