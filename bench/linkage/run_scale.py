@@ -220,8 +220,9 @@ def main() -> None:
     records = EncodedRecords(ids, orgs, {k: v[0] for k, v in fields.items()}, {k: v[1] for k, v in fields.items()})
     _, person = np.unique(np.array([truth[i] for i in ids]), return_inverse=True)
     with clock.phase("block"):
-        left, right = candidate_pairs(records.packed, records.present, blocking_config)
-    blocking = blocking_figures(left, right, person)
+        candidates = candidate_pairs(records.packed, records.present, blocking_config)
+    left, right = candidates.left, candidates.right
+    blocking = {**blocking_figures(left, right, person), **candidates.summary()}
     print(json.dumps(blocking), file=sys.stderr)
     if args.backend == "spark":  # the session link_encoded's Spark backend will pick up: both cores
         from ctdx.linkage.spark import spark_session

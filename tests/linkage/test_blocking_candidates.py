@@ -5,8 +5,10 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+import pytest
 
-from ctdx.linkage.blocking import Blocking, BlockingRule, candidate_pairs
+from ctdx.errors import ValidationError
+from ctdx.linkage.blocking import Blocking, BlockingRule, candidate_pairs, cap_keys
 
 
 def _noisy_copies(random: np.random.Generator, base: np.ndarray, flip: float) -> np.ndarray:
@@ -28,8 +30,10 @@ def test_near_copies_become_candidates_and_unrelated_records_mostly_do_not() -> 
     present = {k: np.ones(2 * people, dtype=bool) for k in packed}
     present["birth"][:50] = False  # unknown birth dates: only the names rule can find these
     blocking = Blocking((BlockingRule(("names", "birth"), (12, 12), 20), BlockingRule(("names",), (20,), 20)))
-    left, right = candidate_pairs(packed, present, blocking)
+    found_pairs = candidate_pairs(packed, present, blocking)
+    left, right = found_pairs.left, found_pairs.right
     assert np.all(left < right)
+    assert found_pairs.emitted >= left.size and found_pairs.dropped_keys == 0
     codes = left * (2 * people) + right
     assert np.unique(codes).size == codes.size
     true = set(zip(range(people), range(people, 2 * people), strict=True))
@@ -44,18 +48,42 @@ def test_pairs_sharing_a_key_are_every_pair_within_each_block_and_big_blocks_are
     values = np.array([[1], [1], [2], [1], [2], [3], [1]], dtype=np.uint8)
     packed = {"code": values}
     present = {"code": np.ones(len(values), dtype=bool)}
-    left, right = candidate_pairs(packed, present, Blocking((BlockingRule(("code",), (8,), 1),)))
+    found = candidate_pairs(packed, present, Blocking((BlockingRule(("code",), (8,), 1),)))
     expected = {(a, b) for a, b in combinations(range(len(values)), 2) if values[a, 0] == values[b, 0]}
-    assert set(zip(left.tolist(), right.tolist(), strict=True)) == expected
+    assert set(zip(found.left.tolist(), found.right.tolist(), strict=True)) == expected
+    assert found.summary() == {
+        "candidate_pairs": 7,
+        "emitted_pairs": 7,
+        "dropped_keys": 0,
+        "dropped_records": 0,
+        "dropped_pairs": 0,
+    }
     capped = candidate_pairs(packed, present, Blocking((BlockingRule(("code",), (8,), 1),), max_block=3))
-    # The key 1 holds four records, over the cap of three: only the pair of 2s is left.
-    assert set(zip(capped[0].tolist(), capped[1].tolist(), strict=True)) == {(2, 4)}
+    # The key 1 holds four records, over the cap of three: only the pair of 2s is left, and the drop is counted.
+    assert set(zip(capped.left.tolist(), capped.right.tolist(), strict=True)) == {(2, 4)}
+    assert (capped.dropped_keys, capped.dropped_records, capped.dropped_pairs) == (1, 4, 6)
+    # A rule's own cap wins over the blocking's.
+    own = candidate_pairs(packed, present, Blocking((BlockingRule(("code",), (8,), 1, max_block=4),), max_block=3))
+    assert own.left.size == 7 and own.dropped_keys == 0
+    with pytest.raises(ValidationError):
+        candidate_pairs(packed, present, Blocking((BlockingRule(("code",), (8,), 1),), max_block=1))
 
 
 def test_records_missing_a_rule_field_get_no_key_from_it() -> None:
     packed = {"names": np.zeros((3, 4), dtype=np.uint8), "birth": np.zeros((3, 4), dtype=np.uint8)}
     present = {"names": np.ones(3, dtype=bool), "birth": np.array([True, False, True])}
-    left, right = candidate_pairs(packed, present, Blocking((BlockingRule(("names", "birth"), (8, 8), 2),)))
-    assert set(zip(left.tolist(), right.tolist(), strict=True)) == {(0, 2)}
+    found = candidate_pairs(packed, present, Blocking((BlockingRule(("names", "birth"), (8, 8), 2),)))
+    assert set(zip(found.left.tolist(), found.right.tolist(), strict=True)) == {(0, 2)}
     none = candidate_pairs(packed, present, Blocking((BlockingRule(("address",), (8,), 2),)))
-    assert none[0].size == none[1].size == 0
+    assert none.left.size == none.right.size == none.emitted == 0
+
+
+def test_string_keys_over_the_cap_are_dropped_and_counted() -> None:
+    keys = [["n:maria", "b:1990-5-12"], ["n:maria"], ["n:maria", "b:1990-5-12"], ["n:olena"], ["n:maria"]]
+    capped = cap_keys(keys, max_block=3)
+    # "n:maria" is held by four records: dropped with its six pairs; the birth-date key stays.
+    assert capped.keys == [["b:1990-5-12"], [], ["b:1990-5-12"], ["n:olena"], []]
+    assert capped.summary() == {"max_block": 3, "dropped_keys": 1, "dropped_pairs": 6}
+    assert cap_keys(keys, max_block=4).keys == keys
+    with pytest.raises(ValidationError):
+        cap_keys(keys, max_block=1)

@@ -78,7 +78,8 @@ def test_a_generated_cohort_links_at_array_scale_without_false_merges_or_giant_c
     records = EncodedRecords(
         ids, orgs, {k: f.packed for k, f in batch.fields.items()}, {k: f.present for k, f in batch.fields.items()}
     )
-    left, right = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
+    candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
+    left, right = candidates.left, candidates.right
     person = np.unique(np.array(persons), return_inverse=True)[1]
     sizes = np.bincount(person)
     true_pairs = int((sizes * (sizes - 1) // 2).sum())
@@ -98,3 +99,25 @@ def test_a_generated_cohort_links_at_array_scale_without_false_merges_or_giant_c
     assert linked.size > 0 and linked.mean() > 0.95
     assert np.bincount(labels).max() <= sizes.max() + 1
     assert result.count.low <= result.count.estimate <= result.count.high
+
+
+def test_a_block_cap_drops_common_keys_and_the_summary_says_how_many() -> None:
+    from ctdx.linkage.blocking import token_blocking_keys
+    from ctdx.linkage.linking import LinkageInput, link
+    from ctdx.linkage.normalise import identity_of
+    from ctdx.linkage.scoring import plaintext_fields
+
+    entries = tuple(e for e in COHORT if e.consent)
+    inputs = []
+    for entry in entries:
+        identity = identity_of(entry.case().values)
+        uid = f"{entry.organisation}:{entry.record_id}"
+        inputs.append(LinkageInput(uid, entry.organisation, plaintext_fields(identity), token_blocking_keys(identity)))
+    scoring = ScoringConfig(mode="plaintext")
+    open_run = link(inputs, scoring)
+    assert open_run.summary()["blocking"] == {"max_block": 200, "dropped_keys": 0, "dropped_pairs": 0}
+    # At two records per key, the Kovalenko family name (three records) and the shared birth date go.
+    capped = link(inputs, scoring, max_block=2)
+    summary = capped.summary()["blocking"]
+    assert summary["max_block"] == 2 and summary["dropped_keys"] >= 2 and summary["dropped_pairs"] >= 6
+    assert capped.candidate_pairs < open_run.candidate_pairs

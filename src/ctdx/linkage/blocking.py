@@ -14,15 +14,20 @@ positions are public (a fixed seed): they select bits, they do not protect anyth
 numpy arrays and yields the candidate pairs themselves, never a string key: each ``BlockingRule`` draws
 ``bands`` keys per record from sampled bits of one or more fields (a conjunction, e.g. given and family
 name, or all name parts and the birth date, so that a common given name alone does not make a candidate),
-records are sorted by key, and every pair within a key's run is emitted as ``left * n + right`` (keys held
-by more than ``max_block`` records are dropped: they carry no identity, only a common name). The pair
-codes of all bands are deduplicated with ``np.unique``. The costs are one sort per band and the pairs
-themselves; the number of candidates per record grows with the cohort only through genuinely similar
-identities (people sharing a full name), which ``bench/linkage/run_scale.py`` reports with the pair
-completeness.
+records are sorted by key, and every pair within a key's run is emitted as ``left * n + right``. The pair
+codes of all bands are deduplicated with ``np.unique``.
+
+**Caps.** A key held by more than ``max_block`` records (per rule, else the ``Blocking``'s) is dropped: it
+carries no identity, only a common name, and the pairs inside a block grow with its square, so one
+common name would cost more than all other keys together (at 1,000,000 ``ctdx sample`` records the
+names-only rule emitted hundreds of millions of pairs before this cap was set per rule). What a cap drops
+is never silent: ``Candidates`` counts the keys dropped, the record slots in them and the pairs they held
+(some of those pairs are still found through another key), beside the pairs emitted and kept, and
+``bench/linkage/run_scale.py`` prints it with the pair completeness.
 
 **Plaintext mode** blocks on exact normalised name tokens, name skeletons and birth dates (with the
-day-month pair unordered), which is what the privacy-mode keys approximate.
+day-month pair unordered), which is what the privacy-mode keys approximate. String keys of either mode are
+capped the same way by ``cap_keys`` (``linking.link``), and what it drops is in the run's summary.
 
 Our own code because the bit-sampling is a few lines of numpy; blocklib (the anonlink family) pins
 numpy < 2 and Python < 3.12 (benchmarks.md B2).
@@ -30,23 +35,32 @@ numpy < 2 and Python < 3.12 (benchmarks.md B2).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from ctdx.errors import ValidationError
 from ctdx.linkage.normalise import Identity
 
-LSH_FIELDS = ("names", "skeleton", "birth")
+IntArray = npt.NDArray[np.int64]
+
+# Given and family name on their own keep the pairs where one of the two was rewritten (FEBRL3: pair
+# completeness 0.968 -> 0.989); the address fields, where a record has them, the pairs with rewritten
+# names (FEBRL3 P-full 0.999). Absent fields give no key.
+LSH_FIELDS = ("names", "skeleton", "birth", "given", "family", "postcode", "street")
+# Records sharing one string key at most (``cap_keys``): FEBRL's commonest names stay well below it.
+DEFAULT_MAX_BLOCK = 200
 
 
 @dataclass(frozen=True)
 class LshConfig:
     """Bands of sampled bit positions per field."""
 
-    bands: int = 20
-    rows: int = 18
+    bands: int = 30
+    rows: int = 20
     seed: int = 20261129
     fields: tuple[str, ...] = LSH_FIELDS
 
@@ -73,6 +87,31 @@ def encoding_blocking_keys(
             for row, key in zip(rows, band_keys, strict=True):
                 keys[row].append(f"{field_name}{band}:{key.tobytes().hex()}")
     return keys
+
+
+@dataclass(frozen=True)
+class CappedKeys:
+    """String keys after the cap: the key lists (same order as given) and what the cap dropped."""
+
+    keys: list[list[str]]
+    max_block: int
+    dropped_keys: int
+    dropped_pairs: int
+
+    def summary(self) -> dict[str, int]:
+        return {"max_block": self.max_block, "dropped_keys": self.dropped_keys, "dropped_pairs": self.dropped_pairs}
+
+
+def cap_keys(keys: Sequence[Sequence[str]], max_block: int = DEFAULT_MAX_BLOCK) -> CappedKeys:
+    """Drop every key that more than ``max_block`` records hold, counting the keys and the record pairs
+    they held (an upper bound of the candidate pairs lost: another key may still hold a pair)."""
+    if max_block < 2:
+        raise ValidationError("a block must be allowed at least two records", field="max_block")
+    holders = Counter(key for record in keys for key in set(record))
+    over = {key: count for key, count in holders.items() if count > max_block}
+    capped = [[key for key in record if key not in over] for record in keys] if over else [list(k) for k in keys]
+    pairs = sum(count * (count - 1) // 2 for count in over.values())
+    return CappedKeys(capped, max_block, len(over), pairs)
 
 
 def token_blocking_keys(identity: Identity) -> list[str]:
@@ -102,17 +141,19 @@ def training_keys(keys: Sequence[str]) -> tuple[str | None, str | None]:
 @dataclass(frozen=True)
 class BlockingRule:
     """Band keys made of ``rows`` sampled bits of each of ``fields`` (bits per field, same order); a record
-    missing one of the fields gets no key from this rule."""
+    missing one of the fields gets no key from this rule. ``max_block``, when set, caps this rule's keys
+    instead of the ``Blocking``'s cap."""
 
     fields: tuple[str, ...]
     rows: tuple[int, ...]
     bands: int
+    max_block: int | None = None
 
 
 @dataclass(frozen=True)
 class Blocking:
     """Rules whose candidate pairs are united; ``max_block`` bounds one key's records (larger keys are
-    dropped: a key shared by thousands of records carries no identity)."""
+    dropped and counted: a key shared by thousands of records carries no identity)."""
 
     rules: tuple[BlockingRule, ...]
     max_block: int = 200
@@ -129,17 +170,47 @@ DEFAULT_BLOCKING = Blocking(
 )
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Distinct candidate pairs (``left < right``, record indexes) and what the caps dropped.
+
+    ``emitted`` counts the pairs of every band before deduplication; ``dropped_keys`` the band keys over
+    their cap, ``dropped_records`` the records in them (once per band) and ``dropped_pairs`` the pairs they
+    held, some of which another key still proposes.
+    """
+
+    left: IntArray
+    right: IntArray
+    emitted: int
+    dropped_keys: int
+    dropped_records: int
+    dropped_pairs: int
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "candidate_pairs": int(self.left.size),
+            "emitted_pairs": self.emitted,
+            "dropped_keys": self.dropped_keys,
+            "dropped_records": self.dropped_records,
+            "dropped_pairs": self.dropped_pairs,
+        }
+
+
 def candidate_pairs(
     packed: Mapping[str, npt.NDArray[np.uint8]],
     present: Mapping[str, npt.NDArray[np.bool_]],
     blocking: Blocking = DEFAULT_BLOCKING,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Distinct record pairs (left < right, as record indexes) that share a band key of any rule."""
+) -> Candidates:
+    """Distinct record pairs that share a band key of any rule, and what the caps dropped."""
     random = np.random.default_rng(blocking.seed)
     n = next(iter(packed.values())).shape[0]
-    codes: list[npt.NDArray[np.int64]] = []
-    pending = kept = 0
+    codes: list[IntArray] = []
+    pending = kept = emitted = 0
+    dropped = np.zeros(3, dtype=np.int64)
     for rule_number, rule in enumerate(blocking.rules):
+        cap = blocking.max_block if rule.max_block is None else rule.max_block
+        if cap < 2:
+            raise ValidationError("a block must be allowed at least two records", field="max_block")
         if any(f not in packed for f in rule.fields):
             continue
         known = np.logical_and.reduce([present[f] for f in rule.fields])
@@ -152,22 +223,21 @@ def candidate_pairs(
             for f, count in zip(rule.fields, rule.rows, strict=True):
                 positions = random.choice(columns[f].shape[1] * 8, size=count, replace=False)
                 key = _mix(key, _pack(_bits(columns[f], positions)))
-            band_codes = _pairs_sharing(key, rows, n, blocking.max_block)
+            band_codes, band_dropped = _pairs_sharing(key, rows, n, cap)
+            dropped += band_dropped
             codes.append(band_codes)
             pending += band_codes.size
+            emitted += band_codes.size
             # Deduplicate once the new codes outnumber the distinct ones kept so far (and 20 M): amortised,
             # a large candidate set is not re-sorted after every band.
             if pending > max(20_000_000, kept):
                 codes = [np.unique(np.concatenate(codes))]
                 kept, pending = codes[0].size, 0
-    if not codes:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    unique = np.unique(np.concatenate(codes))
-    return unique // n, unique % n
+    unique = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
+    return Candidates(unique // n, unique % n, emitted, int(dropped[0]), int(dropped[1]), int(dropped[2]))
 
 
-def _bits(packed: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+def _bits(packed: npt.NDArray[np.uint8], positions: IntArray) -> npt.NDArray[np.uint8]:
     """The bits at ``positions`` (numbered as ``np.unpackbits`` does) of each packed row, without unpacking
     the whole row."""
     shifts = (7 - positions % 8).astype(np.uint8)
@@ -191,18 +261,18 @@ def _mix(key: npt.NDArray[np.uint64], value: npt.NDArray[np.uint64]) -> npt.NDAr
         return z ^ (z >> np.uint64(31))
 
 
-def _pairs_sharing(
-    key: npt.NDArray[np.uint64], rows: npt.NDArray[np.int64], n: int, max_block: int
-) -> npt.NDArray[np.int64]:
+def _pairs_sharing(key: npt.NDArray[np.uint64], rows: IntArray, n: int, max_block: int) -> tuple[IntArray, IntArray]:
     """Codes ``left * n + right`` (left < right) of the rows sharing a key, keys of more than
-    ``max_block`` rows left out."""
+    ``max_block`` rows left out; and the keys, records and pairs left out."""
     order = np.argsort(key, kind="stable")
     sorted_key, sorted_rows = key[order], rows[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
     sizes = np.diff(np.r_[starts, sorted_key.size])
+    over = sizes[sizes > max_block]
+    dropped = np.array([over.size, over.sum(), (over * (over - 1) // 2).sum()], dtype=np.int64)
     keep = (sizes > 1) & (sizes <= max_block)
     if not keep.any():
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), dropped
     starts, sizes = starts[keep], sizes[keep]
     # Element at rank r of a group of size s pairs with the s - 1 - r elements after it.
     member = np.repeat(starts, sizes) + _ranks(sizes)
@@ -211,11 +281,11 @@ def _pairs_sharing(
     first = np.repeat(member, after)
     second = first + 1 + _ranks(after)
     a, b = sorted_rows[first], sorted_rows[second]
-    codes: npt.NDArray[np.int64] = np.minimum(a, b) * n + np.maximum(a, b)
-    return codes
+    codes: IntArray = np.minimum(a, b) * n + np.maximum(a, b)
+    return codes, dropped
 
 
-def _ranks(sizes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def _ranks(sizes: IntArray) -> IntArray:
     """0, 1, ..., s-1 for each size s, concatenated."""
     total = int(sizes.sum())
     if not total:

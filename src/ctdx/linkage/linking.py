@@ -17,7 +17,7 @@ from itertools import combinations
 from typing import Any
 
 from ctdx.errors import ConfigError, ValidationError
-from ctdx.linkage.blocking import token_blocking_keys, training_keys
+from ctdx.linkage.blocking import DEFAULT_MAX_BLOCK, cap_keys, token_blocking_keys, training_keys
 from ctdx.linkage.clustering import (
     DEFAULT_CLUSTERING_CONFIG,
     RANGE_METHOD,
@@ -57,7 +57,8 @@ class LinkageResult:
     ``one_record_per_person`` lists the organisations whose records were kept one per person (declared).
 
     ``pairs`` (the scored candidate pairs) and ``seconds`` (time per phase) are for evaluation in-process:
-    they are never stored or shown, because similarity scores fingerprint records.
+    they are never stored or shown, because similarity scores fingerprint records. ``blocking`` says what
+    the block cap dropped (``blocking.cap_keys``): counts only.
     """
 
     persons: dict[str, str]
@@ -73,6 +74,7 @@ class LinkageResult:
     seconds: dict[str, float] = field(default_factory=dict)
     prior: float | None = None
     one_record_per_person: tuple[str, ...] = ()
+    blocking: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The result without per-record rows: what a report or the CLI shows."""
@@ -89,6 +91,7 @@ class LinkageResult:
             "model": "trained" if self.trained else "default",
             "organisations": {k: vars(v) for k, v in sorted(self.organisations.items())},
             "overlap": [{"organisations": list(k), "persons": v} for k, v in sorted(self.overlap.items())],
+            "blocking": dict(self.blocking),
         }
 
 
@@ -96,8 +99,10 @@ def link(
     inputs: Sequence[LinkageInput],
     scoring: ScoringConfig,
     clustering: ClusteringConfig = DEFAULT_CLUSTERING_CONFIG,
+    max_block: int = DEFAULT_MAX_BLOCK,
 ) -> LinkageResult:
-    """Block, score and cluster ``inputs``; in privacy mode their fields are encodings, else raw strings."""
+    """Block, score and cluster ``inputs``; in privacy mode their fields are encodings, else raw strings.
+    A blocking key held by more than ``max_block`` records is dropped (counted in the result)."""
     try:
         import duckdb
         import pyarrow as pa  # type: ignore[import-untyped]
@@ -113,7 +118,8 @@ def link(
     for name in field_names:
         values = [r.fields.get(name) for r in inputs]
         columns[name] = pa.array(values, pa.binary() if privacy else pa.string())
-    columns["blocking_keys"] = pa.array([list(r.blocking_keys) for r in inputs], pa.list_(pa.string()))
+    capped = cap_keys([r.blocking_keys for r in inputs], max_block)
+    columns["blocking_keys"] = pa.array(capped.keys, pa.list_(pa.string()))
     training = [training_keys(r.blocking_keys) for r in inputs]
     columns["train_names"] = pa.array([t[0] for t in training], pa.string())
     columns["train_birth"] = pa.array([t[1] for t in training], pa.string())
@@ -150,6 +156,7 @@ def link(
         seconds=seconds,
         prior=scored.prior,
         one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(organisations_of))),
+        blocking=capped.summary(),
     )
 
 
