@@ -137,7 +137,7 @@ def link(
         connection.close()
     scored_at = time.perf_counter()
     organisations_of = [r.organisation for r in inputs]
-    captured = captured_by(inputs, scored.pairs)
+    captured = captured_by(inputs, scored.pairs, capped.keys)
     clusters, count = cluster_scored(ids, scored.pairs, clustering, organisations_of, scored.prior, captured)
     seconds = {"score": scored_at - started, "cluster": time.perf_counter() - scored_at}
     persons = _person_ids(clusters)
@@ -161,17 +161,21 @@ def link(
 
 
 BIRTH_KEY_PREFIXES = ("birth", "b:")  # ``blocking``: privacy-mode birth bands, plaintext birth-date keys
+ADDRESS_KEY_PREFIXES = ("postcode", "street")  # privacy-mode address bands: neither occasion
 
 
-def captured_by(inputs: Sequence[LinkageInput], pairs: Sequence[ScoredPair]) -> tuple[list[bool], list[bool]]:
-    """Per scored pair, whether its records share a name key (names, skeletons) and whether they share a
-    birth-date key: the two capture occasions of ``clustering.unscored_true_pairs``."""
+def captured_by(
+    inputs: Sequence[LinkageInput], pairs: Sequence[ScoredPair], keys: Sequence[Sequence[str]] | None = None
+) -> tuple[list[bool], list[bool]]:
+    """Per scored pair, whether its records share a name key (names, skeletons, given and family name) and
+    whether they share a birth-date key: the two capture occasions of ``clustering.unscored_true_pairs``.
+    ``keys`` are the key lists blocking used (after ``blocking.cap_keys``), by default the inputs' own."""
     names: dict[str, set[str]] = {}
     births: dict[str, set[str]] = {}
-    for record in inputs:
-        keys = set(record.blocking_keys)
-        births[record.unique_id] = {k for k in keys if k.startswith(BIRTH_KEY_PREFIXES)}
-        names[record.unique_id] = keys - births[record.unique_id]
+    for record, record_keys in zip(inputs, keys or [r.blocking_keys for r in inputs], strict=True):
+        held = {k for k in record_keys if not k.startswith(ADDRESS_KEY_PREFIXES)}
+        births[record.unique_id] = {k for k in held if k.startswith(BIRTH_KEY_PREFIXES)}
+        names[record.unique_id] = held - births[record.unique_id]
     by_names = [not names[p.left].isdisjoint(names[p.right]) for p in pairs]
     by_birth = [not births[p.left].isdisjoint(births[p.right]) for p in pairs]
     return by_names, by_birth
