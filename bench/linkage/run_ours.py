@@ -43,7 +43,7 @@ from ctdx.linkage.clustering import ClusteringConfig, cluster_scored  # noqa: E4
 from ctdx.linkage.encoding import SALTS, WITH_ADDRESS, Encoder, EncodingConfig, LinkageSecret  # noqa: E402
 from ctdx.linkage.linking import LinkageInput, captured_by, link  # noqa: E402
 from ctdx.linkage.normalise import identity_of  # noqa: E402
-from ctdx.linkage.scoring import ScoringConfig, plaintext_fields  # noqa: E402
+from ctdx.linkage.scoring import DEFAULT_SCORING_CONFIG, TWIN_POLICIES, ScoringConfig, plaintext_fields  # noqa: E402
 
 THRESHOLDS = [0.5, 0.9, 0.99]
 SECRET = LinkageSecret(b"ctdx benchmark secret, not a real one!!")
@@ -119,7 +119,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--untrained", action="store_true", help="Keep the default model (no EM).")
     parser.add_argument(
-        "--twins-may-link", action="store_true", help="No cannot-link for same family name, other given name."
+        "--twins",
+        choices=TWIN_POLICIES,
+        default=DEFAULT_SCORING_CONFIG.twins,
+        help="Twin policy (scoring module docstring): same family name, another given name.",
     )
     parser.add_argument("--thresholds", type=float, nargs="+", default=THRESHOLDS, help="Match thresholds.")
     parser.add_argument(
@@ -130,8 +133,10 @@ def main() -> None:
         action="store_true",
         help="Also cluster with every organisation declared free of duplicates (rows marked declared).",
     )
+    parser.add_argument("--twins-may-link", action="store_true", help="Shorthand for --twins may-link.")
     args = parser.parse_args()
     full = args.profile == "full"
+    twins = "may-link" if args.twins_may_link else args.twins
 
     started, started_cpu = time.perf_counter(), cpu()
     if args.dataset == "sample":
@@ -185,7 +190,7 @@ def main() -> None:
     scoring = ScoringConfig(
         mode=args.mode,
         min_records_to_train=10**9 if args.untrained else 2000,
-        siblings_cannot_link=not args.twins_may_link,
+        twins=twins,
         predict_threshold=args.predict_threshold,
     )
     result = link(inputs, scoring, ClusteringConfig(threshold=0.9, samples=0))
@@ -241,8 +246,8 @@ def main() -> None:
         hardening += [f"flip{args.flip:g}"] if args.flip else []
         if args.salt != "none":
             hardening.append(f"salt-{args.salt}{'-w' + str(args.salt_window) if args.salt_window else ''}")
-    if args.twins_may_link:
-        hardening.append("twins-may-link")
+    if twins != DEFAULT_SCORING_CONFIG.twins:
+        hardening.append(f"twins-{twins}")
     true_pairs = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values())
     all_pairs = len(truth) * (len(truth) - 1) // 2
     report = {
@@ -251,6 +256,7 @@ def main() -> None:
         "system": f"ctdx-{args.mode}",
         "method": "+".join([("trained" if result.trained else "default"), *hardening]),
         "model": "trained" if result.trained else "default",
+        "twins": {"policy": twins, "cannot_link": result.twins_cannot_link},
         "params": {
             "encoding": encoding.describe() if args.mode == "privacy" else None,
             "samples": args.samples,

@@ -91,6 +91,17 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     low, high = summary["distinct_persons_range"]
     assert low <= len(people) <= high
     assert summary["records"] == sum(1 for e in COHORT if e.consent)
+    # The twin policy is stated: by default twins are kept apart; "learned" keeps them apart too while the
+    # hub is too small to train; "may-link" never does; an unknown policy is refused.
+    assert summary["twins"] == {"policy": "apart", "cannot_link": True}
+    assert "twin policy apart: look-alike twins kept apart" in run("hub", "link", "--database", database)
+    learned = json.loads(run("hub", "link", "--database", database, "--twins", "learned", "--json"))
+    assert learned["model"] == "default" and learned["twins"] == {"policy": "learned", "cannot_link": True}
+    may_link = json.loads(run("hub", "link", "--database", database, "--twins", "may-link", "--json"))
+    assert may_link["twins"] == {"policy": "may-link", "cannot_link": False}
+    refused = runner.invoke(app, ["hub", "link", "--database", database, "--twins", "sometimes"])
+    assert refused.exit_code == ValidationError.exit_code
+    assert "apart, learned, may-link" in refused.output
 
 
 def test_a_tampered_package_file_is_refused_with_the_integrity_exit_code(tmp_path: Path) -> None:

@@ -76,6 +76,11 @@ MUST_NOT_LINK = [
         person("Maria", "Popescu", dt.date(1979, 8, 21)),
     ),
     (
+        "twins, family name also the middle name",
+        person("Ana Santos", "Santos", dt.date(1994, 2, 8)),
+        person("Maria Santos", "Santos", dt.date(1994, 2, 8)),
+    ),
+    (
         "brothers",
         person("Ivan", "Melnyk", dt.date(1980, 1, 1), "Masculine"),
         person("Petro", "Melnyk", None, "Masculine"),

@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 
 from ctdx.cli.console import cli_errors, console, err_console
-from ctdx.cli.hub import print_linkage_result, read_file
+from ctdx.cli.hub import TWINS, print_linkage_result, read_file
 from ctdx.errors import InputFileError, ValidationError
 from ctdx.linkage.contribution import (
     ContributionReport,
@@ -177,14 +177,17 @@ def build(
 def duplicates(
     cases_file: Path = typer.Argument(..., help="Case file (CSV, XLSX, ODS, JSON Lines ...)."),
     threshold: float = THRESHOLD,
+    twins: str = TWINS,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Find the organisation's own duplicate cases (plaintext mode: nothing leaves the machine)."""
     from ctdx.linkage.clustering import ClusteringConfig
     from ctdx.linkage.linking import deduplicate_cases
+    from ctdx.linkage.scoring import ScoringConfig, twin_policy
 
     with cli_errors():
-        result = deduplicate_cases(list(_cases(cases_file)), ClusteringConfig(threshold=threshold))
+        scoring = ScoringConfig(mode="plaintext", twins=twin_policy(twins))
+        result = deduplicate_cases(list(_cases(cases_file)), ClusteringConfig(threshold=threshold), scoring)
     if as_json:
         typer.echo(json.dumps({**result.summary(), "persons": result.persons}, indent=1, sort_keys=True))
         return

@@ -27,6 +27,14 @@ app = typer.Typer(help="Receive contributions and count distinct victims without
 
 DATABASE = typer.Option(..., "--database", help="SQLAlchemy URL of the hub database (e.g. sqlite:///hub.sqlite).")
 THRESHOLD = typer.Option(0.9, "--threshold", help="Match probability at which two cases are the same person.")
+TWINS = typer.Option(
+    "apart",
+    "--twins",
+    help="Same family name, a clearly different given name (twins, siblings, or one person under a replaced "
+    "given name): 'apart' never merges them; 'learned' lets a trained model weigh them by what it learns from "
+    "the data (it then merges twins too) and keeps them apart while the hub is too small to train; "
+    "'may-link' lets the score decide.",
+)
 
 
 def read_file(path: Path) -> bytes:
@@ -101,13 +109,16 @@ def receive(
 def link_command(
     database: str = DATABASE,
     threshold: float = THRESHOLD,
+    twins: str = TWINS,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Link every contributed case into persons and report distinct victims and overlap."""
     from ctdx.linkage.clustering import ClusteringConfig
+    from ctdx.linkage.scoring import ScoringConfig, twin_policy
 
     with cli_errors(), Hub(database) as hub:
-        result = hub.link(clustering=ClusteringConfig(threshold=threshold))
+        scoring = ScoringConfig(mode="privacy", twins=twin_policy(twins))
+        result = hub.link(scoring, ClusteringConfig(threshold=threshold))
     if as_json:
         typer.echo(json.dumps(result.summary(), indent=1, sort_keys=True))
     else:
@@ -161,6 +172,8 @@ def print_linkage_result(result: LinkageResult) -> None:
         f"{'trained' if result.trained else 'default'} model",
         highlight=False,
     )
+    kept = "kept apart" if result.twins_cannot_link else "weighed by the model"
+    console.print(f"  twin policy {result.twins}: look-alike twins {kept}", highlight=False)
     if result.count.unscored_pairs:
         console.print(
             f"  the range's low end allows {result.count.unscored_pairs:.0f} true pairs the model expects "

@@ -56,9 +56,11 @@ class LinkageResult:
     """The outcome of a run. ``persons`` maps each record id to a person id stable for its cluster.
     ``one_record_per_person`` lists the organisations whose records were kept one per person (declared).
 
-    ``pairs`` (the scored candidate pairs) and ``seconds`` (time per phase) are for evaluation in-process:
-    they are never stored or shown, because similarity scores fingerprint records. ``blocking`` says what
-    the block cap dropped (``blocking.cap_keys``): counts only.
+    ``twins`` is the twin policy of the scoring and ``twins_cannot_link`` whether it kept pairs that look
+    like twins apart in this run (``scoring`` module docstring). ``pairs`` (the scored candidate pairs) and
+    ``seconds`` (time per phase) are for evaluation in-process: they are never stored or shown, because
+    similarity scores fingerprint records. ``blocking`` says what the block cap dropped
+    (``blocking.cap_keys``): counts only.
     """
 
     persons: dict[str, str]
@@ -70,6 +72,8 @@ class LinkageResult:
     mode: str
     organisations: dict[str, OrganisationSummary]
     overlap: dict[tuple[str, str], int]
+    twins: str
+    twins_cannot_link: bool
     pairs: tuple[ScoredPair, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
     prior: float | None = None
@@ -89,6 +93,7 @@ class LinkageResult:
             "candidate_pairs": self.candidate_pairs,
             "links": self.links,
             "model": "trained" if self.trained else "default",
+            "twins": {"policy": self.twins, "cannot_link": self.twins_cannot_link},
             "organisations": {k: vars(v) for k, v in sorted(self.organisations.items())},
             "overlap": [{"organisations": list(k), "persons": v} for k, v in sorted(self.overlap.items())],
             "blocking": dict(self.blocking),
@@ -152,6 +157,8 @@ def link(
         mode=scoring.mode,
         organisations=organisations,
         overlap=overlap,
+        twins=scoring.twins,
+        twins_cannot_link=scored.twins_cannot_link,
         pairs=scored.pairs,
         seconds=seconds,
         prior=scored.prior,

@@ -36,6 +36,7 @@ from ctdx.linkage.scoring import (
     privacy_comparisons,
     siblings_sql,
     training_recall,
+    twins_cannot_link,
 )
 
 KEY_COLUMNS = ("unique_id", "blocking_keys", "train_names", "train_birth")
@@ -126,8 +127,10 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         for rule in em_rules(config.mode, fields):
             linker.training.estimate_parameters_using_expectation_maximisation(spark_em_rule(rule))
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold, warning_mode="never")
+    apart = twins_cannot_link(config.twins, trained)
+    siblings = siblings_sql("privacy", fields) if apart else "FALSE"
     rows = spark.sql(
-        f"SELECT unique_id_l, unique_id_r, match_probability, coalesce({siblings_sql('privacy', fields)}, FALSE) "
+        f"SELECT unique_id_l, unique_id_r, match_probability, coalesce({siblings}, FALSE) "
         f"FROM {predictions.physical_name}"
     ).collect()
     pairs = tuple(
@@ -136,4 +139,4 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         if p is not None and not math.isnan(float(p))
     )
     logging.getLogger(__name__).info("scored %d pairs on Spark", len(pairs))
-    return Scoring(pairs=pairs, trained=trained, prior=prior)
+    return Scoring(pairs=pairs, trained=trained, prior=prior, twins_cannot_link=apart)
