@@ -56,11 +56,11 @@ class LinkageResult:
     """The outcome of a run. ``persons`` maps each record id to a person id stable for its cluster.
     ``one_record_per_person`` lists the organisations whose records were kept one per person (declared).
 
-    ``twins`` is the twin policy of the scoring and ``twins_cannot_link`` whether it kept pairs that look
-    like twins apart in this run (``scoring`` module docstring). ``pairs`` (the scored candidate pairs) and
-    ``seconds`` (time per phase) are for evaluation in-process: they are never stored or shown, because
-    similarity scores fingerprint records. ``blocking`` says what the block cap dropped
-    (``blocking.cap_keys``): counts only.
+    ``prior`` is the model's λ (the chance that two random records match); ``twins`` is the twin policy of
+    the scoring and ``twins_cannot_link`` whether it kept pairs that look like twins apart in this run
+    (``scoring`` module docstring). ``pairs`` (the scored candidate pairs) and ``seconds`` (time per phase)
+    are for evaluation in-process: they are never stored or shown, because similarity scores fingerprint
+    records. ``blocking`` says what the block cap dropped (``blocking.cap_keys``): counts only.
     """
 
     persons: dict[str, str]
