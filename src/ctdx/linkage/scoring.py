@@ -461,7 +461,7 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     kept = [(str(a), str(b), float(w), bool(sib)) for a, b, w, sib in rows if w is not None and not math.isnan(w)]
     # Splink's match weight is the prior's log2 odds plus the pair's log2 Bayes factors.
     factors = np.array([w for _, _, w, _ in kept], dtype=np.float64) - _log2_odds(prior)
-    if trained:
+    if trained and privacy:
         prior = refined_prior(factors, records, prior)
     probabilities = _probabilities(factors, prior)
     pairs = tuple(ScoredPair(a, b, float(p), sib) for (a, b, _, sib), p in zip(kept, probabilities, strict=True))
@@ -488,7 +488,10 @@ def refined_prior(log2_factors: npt.NDArray[np.float64], records: int, prior: fl
     Pairs that blocking or the prediction threshold left out count as non-matches. The rule-based λ rests
     on an assumed recall of the training rule, an upper bound in privacy mode (corrupted duplicates agree
     less than two encodings of one value), so it comes out low: FEBRL4 P-min 5.9e-5 against a true 1.0e-4,
-    9.0e-5 after this step, which moves pairs of corrupted duplicates above a 0.9 threshold."""
+    9.0e-5 after this step, which moves pairs of corrupted duplicates above a 0.9 threshold. Privacy mode
+    only: plaintext mode's rule-based λ rests on Splink's usual recall of 0.7, not a bound, and with its
+    term-frequency adjusted weights the step overshoots (FEBRL4 P-min: 1.55e-4 against a true 1.0e-4, and
+    precision fell at every threshold)."""
     total = records * (records - 1) / 2
     if total <= 0 or log2_factors.size == 0:
         return prior
