@@ -103,7 +103,7 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
     settings = SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=privacy_comparisons(fields),
+        comparisons=privacy_comparisons(fields, config.twins == "learned"),
         blocking_rules_to_generate_predictions=[block_on("blocking_keys", arrays_to_explode=["blocking_keys"])],
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
