@@ -15,7 +15,7 @@ numpy arrays and yields the candidate pairs themselves, never a string key: each
 ``bands`` keys per record from sampled bits of one or more fields (a conjunction, e.g. given and family
 name, or all name parts and the birth date, so that a common given name alone does not make a candidate),
 records are sorted by key, and every pair within a key's run is emitted as ``left * n + right``. The pair
-codes of all bands are deduplicated with ``np.unique``.
+codes of all bands are deduplicated by sorting them.
 
 **Caps.** A key held by more than ``max_block`` records (per rule, else the ``Blocking``'s) is dropped: it
 carries no identity, only a common name, and the pairs inside a block grow with its square, so one
@@ -233,10 +233,19 @@ def candidate_pairs(
             # Deduplicate once the new codes outnumber the distinct ones kept so far (and 20 M): amortised,
             # a large candidate set is not re-sorted after every band.
             if pending > max(20_000_000, kept):
-                codes = [np.unique(np.concatenate(codes))]
+                codes = [_distinct(np.concatenate(codes))]
                 kept, pending = codes[0].size, 0
-    unique = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
+    unique = _distinct(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
     return Candidates(unique // n, unique % n, emitted, int(dropped[0]), int(dropped[1]), int(dropped[2]))
+
+
+def _distinct(codes: IntArray) -> IntArray:
+    """The distinct codes, sorted. Not ``np.unique``: numpy 2.4 deduplicates int64 through a hash table,
+    80 times slower here than a sort (12 s against 0.15 s for 6 M codes), which is what kept 1,000,000
+    records from finishing the blocking."""
+    codes = np.sort(codes)
+    distinct: IntArray = codes[np.r_[True, codes[1:] != codes[:-1]]]
+    return distinct
 
 
 def _bits(packed: npt.NDArray[np.uint8], positions: IntArray) -> npt.NDArray[np.uint8]:
