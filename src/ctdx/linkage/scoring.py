@@ -105,6 +105,10 @@ def names_levels(fields: Sequence[str], twins: bool = False) -> list[Level]:
     better conditioned on one name comparison and the birth date than on three correlated ones."""
     t = NAME_THRESHOLDS
     both = f"{_sim('given')} >= {t[0]} AND {_sim('family')} >= {t[0]}"
+    # Under the birth-date salt a record without a full date has no given or family filter: its names then
+    # agree through the order-free filter of all name parts, which must weigh as much as both parts agreeing.
+    unsalted = "(given_l IS NULL OR given_r IS NULL) AND (family_l IS NULL OR family_r IS NULL)"
+    both = f"({both}) OR ({unsalted} AND {_sim('names')} >= {t[0]})"
     levels = [Level("given and family agree", both, 0.6, 0.0005)]
     if "given" in fields and "family" in fields:
         levels.append(Level("given and family swapped", swapped_sql(), 0.03, 0.00001))
