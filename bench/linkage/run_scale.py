@@ -10,7 +10,10 @@ Phases, each timed (wall and CPU seconds of this process and its workers):
 2. ``normalise_encode``: ``identity_of`` and ``Encoder.encode_many`` in ``--workers`` processes (each
    organisation encodes its own cases; here they share the machine);
 3. ``block``: ``blocking.candidate_pairs`` on the encodings (Hamming LSH, vectorised);
-4. ``score``: Splink Fellegi-Sunter on the candidate pairs (DuckDB, or Spark with ``--backend spark``);
+4. ``score``: Fellegi-Sunter on the candidate pairs: trained by Splink (on at most ``--train-sample``
+   records) and evaluated in chunks by ``batch.score_chunked`` (``--scorer chunked``, the default), or
+   Splink's own prediction (``--scorer splink``, DuckDB; or Spark with ``--backend spark``);
+   ``--compare-splink`` scores with both and reports how the links differ (a check, not a timing);
 5. ``cluster``: the density-constrained clustering and the count's range (``clustering.cluster_arrays``).
 
 Metrics of benchmarks.md B4 against the truth: pairwise P/R/F1 before and after clustering, B-cubed, the
@@ -46,7 +49,7 @@ from evaluate import evaluate  # noqa: E402
 from gen_cohort import ensure_cohort  # noqa: E402
 
 from ctdx.errors import ValidationError  # noqa: E402
-from ctdx.linkage.batch import EncodedRecords, link_encoded  # noqa: E402
+from ctdx.linkage.batch import TRAIN_SAMPLE, EncodedRecords, link_encoded  # noqa: E402
 from ctdx.linkage.blocking import DEFAULT_BLOCKING, Blocking, BlockingRule, candidate_pairs  # noqa: E402
 from ctdx.linkage.clustering import ClusteringConfig  # noqa: E402
 from ctdx.linkage.encoding import Encoder, LinkageSecret  # noqa: E402
@@ -187,7 +190,8 @@ def table() -> str:
         entities = m["entities"]
         phases = " / ".join(f"{cpu[k]:.0f}" for k in ("normalise_encode", "block", "score", "cluster"))
         lines.append(
-            f"| {r['dataset']} ({r['backend']}) | {r['env']['blocking']} | {b['candidates_per_record']:.1f} "
+            f"| {r['dataset']} ({r['backend']}, {r.get('scorer', 'splink')}) | {r['env']['blocking']} "
+            f"| {b['candidates_per_record']:.1f} "
             f"| {b['pair_completeness']:.3f} | {pw['precision']:.3f} | {pw['recall']:.3f} | {pw['f1']:.3f} "
             f"| {pc['f1']:.3f} | {m['bcubed']['f1']:.3f} "
             f"| {m['count_error']:+.1%} ({(low - entities) / entities:+.1%} to {(high - entities) / entities:+.1%}) "
@@ -207,6 +211,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
     parser.add_argument("--samples", type=int, default=200, help="Resamples for the count's range.")
     parser.add_argument("--blocking", choices=sorted(PRESETS), default="default")
+    parser.add_argument("--scorer", choices=["chunked", "splink"], default="chunked")
+    parser.add_argument("--train-sample", type=int, default=TRAIN_SAMPLE, help="Records the model trains on.")
+    parser.add_argument("--compare-splink", action="store_true", help="Also score with Splink; compare links.")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     folder = ensure_cohort(args.cases)
@@ -230,7 +237,16 @@ def main() -> None:
 
         spark_session("local[2]", memory="4g")
     clustering = ClusteringConfig(threshold=THRESHOLD, samples=args.samples)
-    result = link_encoded(records, (left, right), ScoringConfig(mode="privacy"), clustering, backend=args.backend)
+    scoring = ScoringConfig(mode="privacy")
+    result = link_encoded(
+        records,
+        (left, right),
+        scoring,
+        clustering,
+        backend=args.backend,
+        scorer=args.scorer,
+        train_sample=args.train_sample,
+    )
     clock.wall.update({k: round(v, 2) for k, v in result.seconds.items()})
     clock.cpu.update({k: round(v, 2) for k, v in result.cpu_seconds.items()})
     end_to_end = time.perf_counter() - started
@@ -240,6 +256,21 @@ def main() -> None:
     predicted = [(ids[a], ids[b]) for a, b in zip(*result.link_pairs, strict=True)]
     clusters = dict(zip(ids, result.labels.astype(str).tolist(), strict=True))
     metrics = evaluate(truth, clusters, predicted)
+    comparison = None
+    if args.compare_splink:
+        other = link_encoded(records, (left, right), scoring, clustering, scorer="splink")
+        ours = set(zip(*(a.tolist() for a in result.link_pairs), strict=True))
+        theirs = set(zip(*(a.tolist() for a in other.link_pairs), strict=True))
+        comparison = {
+            "splink_scored_pairs": other.scored_pairs,
+            "links_both": len(ours & theirs),
+            "links_only_chunked": len(ours - theirs),
+            "links_only_splink": len(theirs - ours),
+            "count_chunked": result.count.estimate,
+            "count_splink": other.count.estimate,
+            "splink_cpu_seconds": other.cpu_seconds,
+        }
+        print(json.dumps(comparison), file=sys.stderr)
     metrics["blocking"] = blocking
     metrics["count_range"] = [result.count.low, result.count.high]
     sizes = np.bincount(result.labels)
@@ -253,6 +284,9 @@ def main() -> None:
         "threshold": THRESHOLD,
         "model": "trained" if result.trained else "default",
         "scored_pairs": result.scored_pairs,
+        "scorer": args.scorer if args.backend == "duckdb" else "splink",
+        "train_sample": min(args.train_sample, len(ids)),
+        "compare_splink": comparison,
         "unreadable_birth_dates": unreadable,
         "metrics": metrics,
         "timings": {"wall": clock.wall, "cpu": clock.cpu, "end_to_end_wall": round(end_to_end, 2)},
@@ -271,7 +305,8 @@ def main() -> None:
             "blocking_rules": vars(blocking_config),
         },
     }
-    suffix = ("-spark" if args.backend == "spark" else "") + ("" if args.blocking == "default" else f"-{args.blocking}")
+    scorer = "-spark" if args.backend == "spark" else "-chunked" if args.scorer == "chunked" else ""
+    suffix = scorer + ("" if args.blocking == "default" else f"-{args.blocking}")
     out = args.out or HERE / "results" / f"scale-{args.cases}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str))

@@ -6,9 +6,20 @@ time, so here the encodings stay packed numpy arrays (``EncodedRecords``, as ``E
 returns them), candidate pairs come from ``blocking.candidate_pairs`` as index arrays, and clustering
 works on arrays (``clustering.cluster_arrays``).
 
-The candidate pairs reach Splink through its exploded-key blocking: each pair gets its own key, listed in
-the key lists of its two records, so the blocking join yields exactly the given pairs and the scoring
-(``scoring.score_pairs``, unchanged) sees the same table shape as ``linking.link`` builds.
+Scoring (``scorer="chunked"``, the default on DuckDB) trains the model as ``scoring.score_pairs`` does
+(``scoring.train_linker``: same levels, λ rule, u sampling, EM passes), on all records up to
+``train_sample`` and on a random sample of that many records above it, and then computes the match weights
+itself: the model is linear in its levels, so a pair's weight is the prior's log2 odds plus, per
+comparison, the log2 Bayes factor of the first level whose SQL condition holds (``scoring.level_weights``).
+DuckDB evaluates those same conditions on the pairs in chunks whose encodings are gathered by numpy, and
+the results stay arrays (record indexes, probabilities, sibling flags): no exploded key row per pair, no
+retained encodings in a prediction table, no Python object per pair. At 1,000,000 records Splink's own
+prediction over 11.9 M pairs reached 21.7 GiB (bench/linkage/README.md, "Scale"); this is why we write the
+evaluation ourselves. λ is refined over all scored pairs as ``score_pairs`` does.
+
+``scorer="splink"`` keeps the former path: the candidate pairs reach Splink through its exploded-key
+blocking (each pair gets its own key, listed in the key lists of its two records) and
+``scoring.score_pairs`` predicts; for comparison and small cohorts.
 
 ``backend`` selects where Splink runs: ``"duckdb"`` (default, in-process) or ``"spark"`` (``ctdx.linkage.
 spark``: Splink's Spark backend, for hubs that outgrow one machine; tested in local mode).
@@ -28,9 +39,26 @@ import numpy.typing as npt
 from ctdx.errors import ConfigError, ValidationError
 from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_arrays
-from ctdx.linkage.scoring import ScoredPair, ScoringConfig, score_pairs
+from ctdx.linkage.scoring import (
+    SIM_MACRO,
+    ScoredPair,
+    ScoringConfig,
+    TrainedLinker,
+    level_weights,
+    probabilities,
+    refined_prior,
+    score_pairs,
+    siblings_sql,
+    train_linker,
+    twins_cannot_link,
+)
 
 Backend = Literal["duckdb", "spark"]
+Scorer = Literal["chunked", "splink"]
+# Records the chunked scorer trains on (all of them up to this many, else a random sample).
+TRAIN_SAMPLE = 200_000
+# Bytes of gathered encodings (both sides) per chunk of pairs the chunked scorer hands DuckDB.
+CHUNK_BYTES = 256 * 2**20
 IntArray = npt.NDArray[np.int64]
 TRAINING_FIELDS = ("names", "birth")
 
@@ -59,7 +87,8 @@ class EncodedRecords:
 class BatchResult:
     """A cluster number per record (same order as the input), the count, and what evaluation needs.
 
-    ``link_pairs`` (record indexes of the pairs at or above the threshold) and the timings are for
+    ``link_pairs`` (record indexes of the pairs at or above the threshold, the lower index on the left)
+    and the timings are for
     evaluation in-process, never stored: similarity scores fingerprint records.
     """
 
@@ -135,12 +164,21 @@ def link_encoded(
     scoring: ScoringConfig,
     clustering: ClusteringConfig = DEFAULT_CLUSTERING_CONFIG,
     backend: Backend = "duckdb",
+    scorer: Scorer = "chunked",
+    train_sample: int = TRAIN_SAMPLE,
 ) -> BatchResult:
-    """Score the candidate ``pairs`` (record indexes) of ``records`` with Splink on ``backend`` and cluster
-    them. Privacy mode only: plaintext deduplication stays inside one organisation (``linking``)."""
+    """Score the candidate ``pairs`` (record indexes) of ``records`` on ``backend`` and cluster them: on
+    DuckDB with the chunked scorer (module docstring) or Splink's prediction (``scorer="splink"``).
+    Privacy mode only: plaintext deduplication stays inside one organisation (``linking``)."""
     if scoring.mode != "privacy":
         raise ConfigError("link_encoded links encodings: use scoring mode 'privacy'")
+    if scorer not in ("chunked", "splink"):
+        raise ConfigError(f"unknown scorer {scorer!r}: use chunked or splink")
     started, cpu = time.perf_counter(), _cpu()
+    if backend == "duckdb" and scorer == "chunked":
+        arrays = score_chunked(records, pairs, scoring, train_sample)
+        scored_at, scored_cpu = time.perf_counter(), _cpu()
+        return _clustered(records, arrays, clustering, (started, cpu), (scored_at, scored_cpu))
     if backend == "duckdb":
         scored = _score_duckdb(records, pairs, scoring)
     elif backend == "spark":
@@ -157,6 +195,18 @@ def link_encoded(
     right = np.fromiter((index[p.right] for p in scored.pairs), dtype=np.int64, count=count)
     probability = np.fromiter((p.probability for p in scored.pairs), dtype=np.float64, count=count)
     siblings = np.fromiter((p.siblings for p in scored.pairs), dtype=bool, count=count)
+    arrays = ScoredArrays(left, right, probability, siblings, scored.trained, float("nan"))
+    return _clustered(records, arrays, clustering, (started, cpu), (scored_at, scored_cpu))
+
+
+def _clustered(
+    records: EncodedRecords,
+    scored: ScoredArrays,
+    clustering: ClusteringConfig,
+    started: tuple[float, float],
+    scored_at: tuple[float, float],
+) -> BatchResult:
+    left, right, probability, siblings = scored.left, scored.right, scored.probability, scored.siblings
     labels, person_count = cluster_arrays(
         len(records.ids), left, right, probability, siblings, clustering, records.organisations
     )
@@ -164,12 +214,180 @@ def link_encoded(
     return BatchResult(
         labels=labels,
         count=person_count,
-        scored_pairs=count,
+        scored_pairs=int(left.size),
         trained=scored.trained,
-        link_pairs=(left[linked], right[linked]),
-        seconds={"score": scored_at - started, "cluster": time.perf_counter() - scored_at},
-        cpu_seconds={"score": scored_cpu - cpu, "cluster": _cpu() - scored_cpu},
+        # Lower index first, whichever side the scorer put each record on.
+        link_pairs=(np.minimum(left, right)[linked], np.maximum(left, right)[linked]),
+        seconds={"score": scored_at[0] - started[0], "cluster": time.perf_counter() - scored_at[0]},
+        cpu_seconds={"score": scored_at[1] - started[1], "cluster": _cpu() - scored_at[1]},
     )
+
+
+@dataclass(frozen=True)
+class ScoredArrays:
+    """The scored pairs as arrays: record indexes, match probabilities, sibling flags (cannot-link), and
+    the λ they were computed with."""
+
+    left: IntArray
+    right: IntArray
+    probability: npt.NDArray[np.float64]
+    siblings: npt.NDArray[np.bool_]
+    trained: bool
+    prior: float
+
+
+@dataclass(frozen=True)
+class PairModel:
+    """What the chunked scorer needs of a trained linker: per comparison its levels as (SQL condition, log2
+    Bayes factor), λ, whether EM ran, and the SQL condition of the cannot-link pairs ("FALSE" if none)."""
+
+    comparisons: tuple[tuple[tuple[str, float], ...], ...]
+    prior: float
+    trained: bool
+    siblings: str
+
+    @classmethod
+    def of(cls, model: TrainedLinker, scoring: ScoringConfig) -> PairModel:
+        apart = twins_cannot_link(scoring.twins, model.trained)
+        return cls(
+            tuple(tuple(levels) for levels in level_weights(model.linker)),
+            model.prior,
+            model.trained,
+            siblings_sql(scoring.mode, model.fields) if apart else "FALSE",
+        )
+
+    def weight_sql(self) -> str:
+        """The sum of the pair's log2 Bayes factors (without the prior) as one SQL expression."""
+        terms = []
+        for levels in self.comparisons:
+            cases = " ".join(
+                f"ELSE {_literal(w)}" if sql == "ELSE" else f"WHEN {sql} THEN {_literal(w)}" for sql, w in levels
+            )
+            terms.append(f"(CASE {cases} END)")
+        return " + ".join(terms) if terms else "0.0"
+
+
+def _literal(value: float) -> str:
+    return f"CAST('{value!r}' AS DOUBLE)" if not np.isfinite(value) else repr(value)
+
+
+def _subset(records: EncodedRecords, rows: IntArray) -> EncodedRecords:
+    return EncodedRecords(
+        [records.ids[i] for i in rows],
+        [records.organisations[i] for i in rows],
+        {k: v[rows] for k, v in records.packed.items()},
+        {k: v[rows] for k, v in records.present.items()},
+    )
+
+
+def _connect() -> Any:
+    try:
+        import duckdb
+    except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
+        raise ConfigError("linkage needs duckdb") from exc
+    return duckdb.connect(":memory:")
+
+
+def load_records(connection: Any, records: EncodedRecords, pairs: tuple[IntArray, IntArray]) -> None:
+    """Create ``ctdx_records`` (the table ``scoring.train_linker`` and ``score_pairs`` take) in ``connection``:
+    ``arrow_table`` with the encodings as ``BIT``."""
+    table = arrow_table(records, pairs)
+    fields = ", ".join(f"{name}::BLOB::BIT AS {name}" for name in records.packed)
+    connection.register("ctdx_raw", table)
+    connection.execute(
+        f"CREATE TABLE ctdx_records AS SELECT unique_id, {fields}, blocking_keys, train_names, train_birth "
+        "FROM ctdx_raw"
+    )
+    connection.unregister("ctdx_raw")
+
+
+def train_model(records: EncodedRecords, scoring: ScoringConfig, sample: int = TRAIN_SAMPLE) -> PairModel:
+    """Train the model as ``scoring.score_pairs`` does, on all ``records`` or, above ``sample``, on a random
+    sample of that many (seeded by ``scoring.seed``). λ is a share of all pairs, so a sample of records
+    estimates it without bias; m and u are per-pair shares."""
+    n = len(records.ids)
+    if sample < 2:
+        raise ConfigError("the training sample needs at least 2 records")
+    rows = np.arange(n, dtype=np.int64)
+    if n > sample:
+        rows = np.sort(np.random.default_rng(scoring.seed).choice(n, size=sample, replace=False))
+    empty = np.zeros(0, dtype=np.int64)
+    connection = _connect()
+    try:
+        load_records(connection, _subset(records, rows) if rows.size < n else records, (empty, empty))
+        return PairModel.of(train_linker(connection, "ctdx_records", int(rows.size), scoring), scoring)
+    finally:
+        connection.close()
+
+
+def log2_factors(
+    records: EncodedRecords, pairs: tuple[IntArray, IntArray], model: PairModel, chunk_bytes: int = CHUNK_BYTES
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Per candidate pair the sum of its log2 Bayes factors under ``model`` and whether it is a
+    cannot-link, evaluated by DuckDB on chunks of pairs (about ``chunk_bytes`` of gathered encodings each)."""
+    import pyarrow as pa
+
+    left, right = pairs
+    if left.shape != right.shape:
+        raise ValidationError("the pair arrays must have the same length", field="pairs")
+    width = sum(packed.shape[1] for packed in records.packed.values()) * 2
+    step = max(1, chunk_bytes // max(width, 1))
+    names = list(records.packed)
+    columns = ", ".join(f"{name}_{side}::BLOB::BIT AS {name}_{side}" for name in names for side in "lr")
+    query = (
+        f"SELECT {model.weight_sql()} AS w, coalesce({model.siblings}, FALSE) AS sib "
+        f"FROM (SELECT {columns} FROM ctdx_chunk)"
+    )
+    factors = np.empty(left.size, dtype=np.float64)
+    siblings = np.empty(left.size, dtype=bool)
+    connection = _connect()
+    try:
+        connection.execute("SET preserve_insertion_order = true")
+        connection.execute(SIM_MACRO)
+        for start in range(0, left.size, step):
+            stop = min(start + step, left.size)
+            chunk: dict[str, Any] = {}
+            for name in names:
+                packed, present = records.packed[name], records.present[name]
+                for side, index in (("l", left[start:stop]), ("r", right[start:stop])):
+                    valid = pa.py_buffer(np.packbits(present[index], bitorder="little").tobytes())
+                    data = pa.py_buffer(np.ascontiguousarray(packed[index]).tobytes())
+                    chunk[f"{name}_{side}"] = pa.FixedSizeBinaryArray.from_buffers(
+                        pa.binary(packed.shape[1]), stop - start, [valid, data]
+                    )
+            connection.register("ctdx_chunk", pa.table(chunk))
+            result = connection.execute(query).fetchnumpy()
+            connection.unregister("ctdx_chunk")
+            del chunk
+            weights = np.asarray(result["w"], dtype=np.float64)
+            factors[start:stop] = np.where(np.ma.getmaskarray(result["w"]), np.nan, weights)
+            siblings[start:stop] = np.asarray(result["sib"], dtype=bool)
+    finally:
+        connection.close()
+    return factors, siblings
+
+
+def score_chunked(
+    records: EncodedRecords,
+    pairs: tuple[IntArray, IntArray],
+    scoring: ScoringConfig,
+    train_sample: int = TRAIN_SAMPLE,
+    chunk_bytes: int = CHUNK_BYTES,
+    model: PairModel | None = None,
+) -> ScoredArrays:
+    """Score ``pairs`` as ``scoring.score_pairs`` would (module docstring), returning arrays: the pairs
+    Splink's prediction would return (probability at the trained λ at least ``predict_threshold``), with
+    their probabilities at λ refined over them (trained privacy models, as ``score_pairs``)."""
+    model = model or train_model(records, scoring, train_sample)
+    factors, siblings = log2_factors(records, pairs, model, chunk_bytes)
+    keep = ~np.isnan(factors)
+    keep &= probabilities(np.where(keep, factors, 0.0), model.prior) >= scoring.predict_threshold
+    factors, siblings = factors[keep], siblings[keep]
+    left, right = pairs[0][keep], pairs[1][keep]
+    prior = model.prior
+    if model.trained:
+        prior = refined_prior(factors, len(records.ids), prior)
+    return ScoredArrays(left, right, probabilities(factors, prior), siblings, model.trained, prior)
 
 
 @dataclass(frozen=True)
@@ -183,17 +401,9 @@ def _score_duckdb(records: EncodedRecords, pairs: tuple[IntArray, IntArray], sco
         import duckdb
     except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
         raise ConfigError("linkage needs duckdb") from exc
-    table = arrow_table(records, pairs)
-    fields = ", ".join(f"{name}::BLOB::BIT AS {name}" for name in records.packed)
     connection = duckdb.connect(":memory:")
     try:
-        connection.register("ctdx_raw", table)
-        connection.execute(
-            f"CREATE TABLE ctdx_records AS SELECT unique_id, {fields}, blocking_keys, train_names, train_birth "
-            "FROM ctdx_raw"
-        )
-        connection.unregister("ctdx_raw")
-        del table
+        load_records(connection, records, pairs)
         result = score_pairs(connection, "ctdx_records", len(records.ids), scoring)
     finally:
         connection.close()

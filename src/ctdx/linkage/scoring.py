@@ -163,7 +163,7 @@ def code_levels(column: str, m: float, u: float) -> list[Level]:
     return [Level(f"{column} agrees", f"{_sim(column)} >= {CODE_THRESHOLD}", m, u)]
 
 
-def _else_probabilities(levels: Sequence[Level]) -> tuple[float, float]:
+def _elseprobabilities(levels: Sequence[Level]) -> tuple[float, float]:
     return max(1e-6, 1.0 - sum(lv.m for lv in levels)), max(1e-6, 1.0 - sum(lv.u for lv in levels))
 
 
@@ -271,7 +271,7 @@ def _custom(column: str, levels: Sequence[Level], term_frequencies: bool = False
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    else_m, else_u = _else_probabilities(levels)
+    else_m, else_u = _elseprobabilities(levels)
     built = []
     for index, lv in enumerate(levels):
         level = cll.CustomLevel(lv.sql, lv.label).configure(
@@ -416,13 +416,23 @@ def default_prior(records: int) -> float:
     return min(0.5, 1.0 / max(records - 1, 1))
 
 
-def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig = DEFAULT_SCORING_CONFIG) -> Scoring:
-    """Score the candidate pairs of ``table`` (built by ``linking.link``) in the DuckDB ``connection``.
+@dataclass(frozen=True)
+class TrainedLinker:
+    """A Splink linker set up on a table and trained (or left at the starting values of small hubs)."""
 
-    Candidates are pairs sharing a blocking key; the model is trained with EM when there are at least
-    ``config.min_records_to_train`` records, else it keeps the default probabilities. The compared
-    fields are the table's columns other than the id, the blocking and the training keys.
-    """
+    linker: Any
+    fields: tuple[str, ...]
+    trained: bool
+    prior: float
+
+
+def train_linker(
+    connection: Any, table: str, records: int, config: ScoringConfig = DEFAULT_SCORING_CONFIG
+) -> TrainedLinker:
+    """The Splink linker of ``score_pairs`` on ``table`` in the DuckDB ``connection``, trained as
+    ``score_pairs`` trains it: EM when there are at least ``config.min_records_to_train`` records, else the
+    default probabilities. The compared fields are the table's columns other than the id, the blocking and
+    the training keys."""
     try:
         from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -460,6 +470,33 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
         for rule in em_rules(config.mode, fields):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         prior = float(linker._settings_obj._probability_two_random_records_match)
+    return TrainedLinker(linker, tuple(fields), trained, prior)
+
+
+def level_weights(linker: Any) -> list[list[tuple[str, float]]]:
+    """Per comparison of a trained linker, its levels in Splink's order as (SQL condition, log2 Bayes
+    factor); the null level weighs 0 and the else level's condition is ``"ELSE"``. The match weight of a
+    pair is the prior's log2 odds plus, per comparison, the weight of the first level whose condition holds:
+    what ``batch`` evaluates itself to score millions of pairs without Splink's prediction table."""
+    comparisons = []
+    for comparison in linker._settings_obj.comparisons:
+        if comparison._has_tf_adjustments:
+            raise ConfigError("level weights cannot carry term-frequency adjustments: use privacy mode")
+        comparisons.append(
+            [(str(level.sql_condition), float(level._log2_bayes_factor)) for level in comparison.comparison_levels]
+        )
+    return comparisons
+
+
+def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig = DEFAULT_SCORING_CONFIG) -> Scoring:
+    """Score the candidate pairs of ``table`` (built by ``linking.link``) in the DuckDB ``connection``.
+
+    Candidates are pairs sharing a blocking key; the model is trained with EM when there are at least
+    ``config.min_records_to_train`` records, else it keeps the default probabilities (``train_linker``).
+    """
+    model = train_linker(connection, table, records, config)
+    linker, fields, trained, prior = model.linker, model.fields, model.trained, model.prior
+    privacy = config.mode == "privacy"
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold, warning_mode="never")
     apart = twins_cannot_link(config.twins, trained)
     siblings = siblings_sql(config.mode, fields) if apart else "FALSE"
@@ -468,22 +505,22 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     ).fetchall()
     kept = [(str(a), str(b), float(w), bool(sib)) for a, b, w, sib in rows if w is not None and not math.isnan(w)]
     # Splink's match weight is the prior's log2 odds plus the pair's log2 Bayes factors.
-    factors = np.array([w for _, _, w, _ in kept], dtype=np.float64) - _log2_odds(prior)
+    factors = np.array([w for _, _, w, _ in kept], dtype=np.float64) - log2_odds(prior)
     if trained and privacy:
         prior = refined_prior(factors, records, prior)
-    probabilities = _probabilities(factors, prior)
-    pairs = tuple(ScoredPair(a, b, float(p), sib) for (a, b, _, sib), p in zip(kept, probabilities, strict=True))
+    chances = probabilities(factors, prior)
+    pairs = tuple(ScoredPair(a, b, float(p), sib) for (a, b, _, sib), p in zip(kept, chances, strict=True))
     predictions.drop_table_from_database_and_remove_from_cache()
-    model = linker.misc.save_model_to_json() if config.keep_model else None
-    return Scoring(pairs=pairs, trained=trained, prior=prior, model=model, twins_cannot_link=apart)
+    model_json = linker.misc.save_model_to_json() if config.keep_model else None
+    return Scoring(pairs=pairs, trained=trained, prior=prior, model=model_json, twins_cannot_link=apart)
 
 
-def _log2_odds(probability: float) -> float:
+def log2_odds(probability: float) -> float:
     return math.log2(probability / (1.0 - probability))
 
 
-def _probabilities(log2_factors: npt.NDArray[np.float64], prior: float) -> npt.NDArray[np.float64]:
-    weights = np.clip(log2_factors + _log2_odds(prior), -100.0, 100.0)
+def probabilities(log2_factors: npt.NDArray[np.float64], prior: float) -> npt.NDArray[np.float64]:
+    weights = np.clip(log2_factors + log2_odds(prior), -100.0, 100.0)
     result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp2(-weights))
     return result
 
@@ -504,7 +541,7 @@ def refined_prior(log2_factors: npt.NDArray[np.float64], records: int, prior: fl
     if total <= 0 or log2_factors.size == 0:
         return prior
     for _ in range(200):
-        updated = min(float(_probabilities(log2_factors, prior).sum()) / total, 0.5)
+        updated = min(float(probabilities(log2_factors, prior).sum()) / total, 0.5)
         if updated <= 0.0:
             return prior
         converged = abs(updated - prior) <= 1e-4 * prior

@@ -1,0 +1,127 @@
+"""The chunked scorer of the array path (``batch.score_chunked``) against Splink's own prediction.
+
+The chunked scorer evaluates the trained model's level conditions itself, in chunks of pairs; it must give
+the match weights and probabilities Splink gives for the same trained model, and pick the same pairs.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+
+from ctdx.errors import ConfigError, ValidationError
+from ctdx.linkage.batch import (
+    EncodedRecords,
+    PairModel,
+    link_encoded,
+    load_records,
+    log2_factors,
+    score_chunked,
+    train_model,
+)
+from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
+from ctdx.linkage.clustering import ClusteringConfig
+from ctdx.linkage.encoding import Encoder, LinkageSecret
+from ctdx.linkage.normalise import identity_of
+from ctdx.linkage.scoring import ScoringConfig, log2_odds, probabilities, train_linker
+from ctdx.sample.cohort import generate_cohort
+
+IntArray = np.ndarray
+
+
+@pytest.fixture(scope="module")
+def cohort() -> tuple[EncodedRecords, tuple[IntArray, IntArray], IntArray]:
+    ids, orgs, identities, persons = [], [], [], []
+    for chunk in generate_cohort(2500, 5, 7).chunks():
+        for case, person in zip(chunk.records(), chunk.person_ids, strict=True):
+            ids.append(f"{case.source.system}:{case.source.record_id}")
+            orgs.append(case.source.system)
+            identities.append(identity_of(case.values))
+            persons.append(person)
+    batch = Encoder(LinkageSecret(b"chunked scorer test secret, not real")).encode_many(identities)
+    records = EncodedRecords(
+        ids, orgs, {k: f.packed for k, f in batch.fields.items()}, {k: f.present for k, f in batch.fields.items()}
+    )
+    candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
+    person = np.unique(np.array(persons), return_inverse=True)[1]
+    return records, (candidates.left, candidates.right), person
+
+
+def test_chunked_weights_equal_splinks_prediction(cohort: tuple[EncodedRecords, tuple, IntArray]) -> None:
+    records, pairs, _ = cohort
+    config = ScoringConfig(mode="privacy")
+    connection = duckdb.connect(":memory:")
+    try:
+        load_records(connection, records, pairs)
+        trained = train_linker(connection, "ctdx_records", len(records.ids), config)
+        assert trained.trained
+        model = PairModel.of(trained, config)
+        predictions = trained.linker.inference.predict(warning_mode="never")
+        rows = connection.execute(
+            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, coalesce({model.siblings}, FALSE) "
+            f"FROM {predictions.physical_name}"
+        ).fetchall()
+    finally:
+        connection.close()
+    index = {uid: i for i, uid in enumerate(records.ids)}
+    left = np.array([index[r[0]] for r in rows], dtype=np.int64)
+    right = np.array([index[r[1]] for r in rows], dtype=np.int64)
+    # Splink predicts every candidate pair exactly once.
+    assert left.size == pairs[0].size
+    assert set(zip(np.minimum(left, right).tolist(), np.maximum(left, right).tolist(), strict=True)) == set(
+        zip(pairs[0].tolist(), pairs[1].tolist(), strict=True)
+    )
+    # A small chunk size: the pairs go through DuckDB in many chunks.
+    factors, siblings = log2_factors(records, (left, right), model, chunk_bytes=64 * 1024)
+    weights = np.array([r[2] for r in rows], dtype=np.float64)
+    chances = np.array([r[3] for r in rows], dtype=np.float64)
+    assert np.abs(factors + log2_odds(model.prior) - weights).max() < 1e-9
+    assert np.abs(probabilities(factors, model.prior) - chances).max() < 1e-9
+    assert np.array_equal(siblings, np.array([bool(r[4]) for r in rows]))
+    # The comparison is not trivial: the weights spread over matches and non-matches, some pairs are siblings.
+    assert chances.min() < 0.01 < 0.99 < chances.max()
+    assert siblings.any()
+
+
+def test_chunked_scoring_links_as_the_splink_path(cohort: tuple[EncodedRecords, tuple, IntArray]) -> None:
+    records, pairs, person = cohort
+    clustering = ClusteringConfig(samples=10)
+    config = ScoringConfig(mode="privacy")
+    chunked = link_encoded(records, pairs, config, clustering)
+    splink = link_encoded(records, pairs, config, clustering, scorer="splink")
+    assert chunked.trained and splink.trained
+    assert chunked.scored_pairs == splink.scored_pairs
+    links = {tuple(sorted(p)) for p in zip(*(a.tolist() for a in chunked.link_pairs), strict=True)}
+    splink_links = {tuple(sorted(p)) for p in zip(*(a.tolist() for a in splink.link_pairs), strict=True)}
+    assert links == splink_links
+    assert chunked.count.estimate == splink.count.estimate
+    right = person[chunked.link_pairs[0]] == person[chunked.link_pairs[1]]
+    assert right.size > 0 and right.mean() > 0.95
+
+
+def test_a_sample_trains_a_model_close_to_the_full_one(cohort: tuple[EncodedRecords, tuple, IntArray]) -> None:
+    records, pairs, person = cohort
+    config = ScoringConfig(mode="privacy")
+    full = score_chunked(records, pairs, config)
+    sampled = score_chunked(records, pairs, config, train_sample=len(records.ids) // 2)
+    # Both return arrays of the same pairs' probabilities; trained on half the records the links barely move.
+    linked = full.probability >= 0.9
+    common = np.intersect1d(full.left * len(records.ids) + full.right, sampled.left * len(records.ids) + sampled.right)
+    assert common.size > 0.9 * full.left.size
+    assert linked.sum() > 0
+    sampled_linked = sampled.probability >= 0.9
+    assert abs(int(sampled_linked.sum()) - int(linked.sum())) <= 0.1 * linked.sum()
+    assert (person[sampled.left[sampled_linked]] == person[sampled.right[sampled_linked]]).mean() > 0.95
+
+
+def test_bad_input_is_refused(cohort: tuple[EncodedRecords, tuple, IntArray]) -> None:
+    records, pairs, _ = cohort
+    config = ScoringConfig(mode="privacy")
+    with pytest.raises(ConfigError):
+        train_model(records, config, sample=1)
+    with pytest.raises(ConfigError):
+        link_encoded(records, pairs, config, scorer="exact")  # type: ignore[arg-type]
+    model = train_model(records, config)
+    with pytest.raises(ValidationError):
+        log2_factors(records, (pairs[0], pairs[1][:-1]), model)
