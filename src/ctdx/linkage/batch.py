@@ -176,9 +176,15 @@ def link_encoded(
         raise ConfigError(f"unknown scorer {scorer!r}: use chunked or splink")
     started, cpu = time.perf_counter(), _cpu()
     if backend == "duckdb" and scorer == "chunked":
-        arrays = score_chunked(records, pairs, scoring, train_sample)
+        model = train_model(records, scoring, train_sample)
+        trained_at, trained_cpu = time.perf_counter(), _cpu()
+        arrays = score_chunked(records, pairs, scoring, model=model)
         scored_at, scored_cpu = time.perf_counter(), _cpu()
-        return _clustered(records, arrays, clustering, (started, cpu), (scored_at, scored_cpu))
+        result = _clustered(records, arrays, clustering, (started, cpu), (scored_at, scored_cpu))
+        # The score phase's training part, apart (the rest evaluates the pairs in chunks).
+        result.seconds["score_train"] = trained_at - started
+        result.cpu_seconds["score_train"] = trained_cpu - cpu
+        return result
     if backend == "duckdb":
         scored = _score_duckdb(records, pairs, scoring)
     elif backend == "spark":
