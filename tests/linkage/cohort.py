@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ctdx.model.records import CaseRecord, FieldValue, SourceRef
+
+if TYPE_CHECKING:
+    from ctdx.linkage.batch import EncodedRecords
 
 IDENTIFIED = dt.date(2024, 6, 1)
 
@@ -79,3 +83,23 @@ def predicted_pairs(persons: dict[str, str]) -> set[frozenset[str]]:
     """Every pair of record ids that a linkage put in the same person."""
     items = sorted(persons.items())
     return {frozenset((a, b)) for i, (a, pa) in enumerate(items) for b, pb in items[i + 1 :] if pa == pb}
+
+
+def encoded_cohort(cases: int, organisations: int, seed: int, secret: bytes) -> tuple[EncodedRecords, list[str]]:
+    """A ``ctdx sample`` cohort encoded in one batch for the array pipeline, with each record's true person."""
+    from ctdx.linkage.batch import EncodedRecords
+    from ctdx.linkage.encoding import Encoder, LinkageSecret
+    from ctdx.linkage.normalise import identity_of
+    from ctdx.sample.cohort import generate_cohort
+
+    ids, orgs, identities, persons = [], [], [], []
+    for chunk in generate_cohort(cases, organisations, seed).chunks():
+        for case, person in zip(chunk.records(), chunk.person_ids, strict=True):
+            ids.append(f"{case.source.system}:{case.source.record_id}")
+            orgs.append(case.source.system)
+            identities.append(identity_of(case.values))
+            persons.append(str(person))
+    batch = Encoder(LinkageSecret(secret)).encode_many(identities)
+    packed = {k: f.packed for k, f in batch.fields.items()}
+    present = {k: f.present for k, f in batch.fields.items()}
+    return EncodedRecords(ids, orgs, packed, present), persons

@@ -22,27 +22,15 @@ from ctdx.linkage.batch import (
 )
 from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
 from ctdx.linkage.clustering import ClusteringConfig
-from ctdx.linkage.encoding import Encoder, LinkageSecret
-from ctdx.linkage.normalise import identity_of
 from ctdx.linkage.scoring import ScoringConfig, log2_odds, probabilities, train_linker
-from ctdx.sample.cohort import generate_cohort
+from tests.linkage.cohort import encoded_cohort
 
 IntArray = np.ndarray
 
 
 @pytest.fixture(scope="module")
 def cohort() -> tuple[EncodedRecords, tuple[IntArray, IntArray], IntArray]:
-    ids, orgs, identities, persons = [], [], [], []
-    for chunk in generate_cohort(2500, 5, 7).chunks():
-        for case, person in zip(chunk.records(), chunk.person_ids, strict=True):
-            ids.append(f"{case.source.system}:{case.source.record_id}")
-            orgs.append(case.source.system)
-            identities.append(identity_of(case.values))
-            persons.append(person)
-    batch = Encoder(LinkageSecret(b"chunked scorer test secret, not real")).encode_many(identities)
-    records = EncodedRecords(
-        ids, orgs, {k: f.packed for k, f in batch.fields.items()}, {k: f.present for k, f in batch.fields.items()}
-    )
+    records, persons = encoded_cohort(2500, 5, 7, b"chunked scorer test secret, not real")
     candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
     person = np.unique(np.array(persons), return_inverse=True)[1]
     return records, (candidates.left, candidates.right), person

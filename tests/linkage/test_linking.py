@@ -7,7 +7,7 @@ import pytest
 from ctdx.errors import ValidationError
 from ctdx.linkage.linking import deduplicate_cases
 from ctdx.linkage.scoring import ScoringConfig, training_recall
-from tests.linkage.cohort import COHORT, predicted_pairs, truth_pairs
+from tests.linkage.cohort import COHORT, encoded_cohort, predicted_pairs, truth_pairs
 
 
 def test_plaintext_deduplication_links_variants_and_keeps_near_duplicates_apart() -> None:
@@ -60,24 +60,11 @@ def test_a_generated_cohort_links_at_array_scale_without_false_merges_or_giant_c
     # The hub's path for large cohorts: batch encodings, vectorised blocking, Splink, array clustering.
     import numpy as np
 
-    from ctdx.linkage.batch import EncodedRecords, link_encoded
+    from ctdx.linkage.batch import link_encoded
     from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
     from ctdx.linkage.clustering import ClusteringConfig
-    from ctdx.linkage.encoding import Encoder, LinkageSecret
-    from ctdx.linkage.normalise import identity_of
-    from ctdx.sample.cohort import generate_cohort
 
-    ids, orgs, identities, persons = [], [], [], []
-    for chunk in generate_cohort(3000, 5, 11).chunks():
-        for case, person in zip(chunk.records(), chunk.person_ids, strict=True):
-            ids.append(f"{case.source.system}:{case.source.record_id}")
-            orgs.append(case.source.system)
-            identities.append(identity_of(case.values))
-            persons.append(person)
-    batch = Encoder(LinkageSecret(b"array scale test secret, not real!!")).encode_many(identities)
-    records = EncodedRecords(
-        ids, orgs, {k: f.packed for k, f in batch.fields.items()}, {k: f.present for k, f in batch.fields.items()}
-    )
+    records, persons = encoded_cohort(3000, 5, 11, b"array scale test secret, not real!!")
     candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
     left, right = candidates.left, candidates.right
     person = np.unique(np.array(persons), return_inverse=True)[1]
@@ -85,7 +72,7 @@ def test_a_generated_cohort_links_at_array_scale_without_false_merges_or_giant_c
     true_pairs = int((sizes * (sizes - 1) // 2).sum())
     kept = int((person[left] == person[right]).sum())
     # Blocking: a candidate set a few times the records, holding a good share of the true pairs.
-    assert left.size < 20 * len(ids)
+    assert left.size < 20 * len(persons)
     assert kept / true_pairs > 0.4
     result = link_encoded(records, (left, right), ScoringConfig(mode="privacy"), ClusteringConfig(samples=20))
     assert result.trained
@@ -94,7 +81,7 @@ def test_a_generated_cohort_links_at_array_scale_without_false_merges_or_giant_c
     assert clusters == result.count.estimate
     people = int(person.max()) + 1
     # Never fewer persons than there are (no chaining), and the links found are nearly all right.
-    assert people <= clusters < len(ids)
+    assert people <= clusters < len(persons)
     linked = person[result.link_pairs[0]] == person[result.link_pairs[1]]
     assert linked.size > 0 and linked.mean() > 0.95
     assert np.bincount(labels).max() <= sizes.max() + 1
