@@ -118,20 +118,9 @@ def persons() -> Mapping[str, str]:
 
 
 # A compound given name against its first part ("Maria Guadalupe" / "Maria", same family name and birth
-# date) scores a given-name similarity as low as twins' ("Olena" / "Oksana"): the cannot-link that keeps
-# twins apart splits it. A known loss, kept visible.
-KNOWN_LOSSES = {"compound name"}
-
-
-@pytest.mark.parametrize(
-    "label",
-    [
-        pytest.param(label, marks=pytest.mark.xfail(reason="twin rule", strict=True))
-        if label in KNOWN_LOSSES
-        else label
-        for label, _, _ in MUST_LINK
-    ],
-)
+# date) has whole given names as far apart as twins' ("Olena" / "Oksana"); the first given names agree, so
+# the twin rule lets it link.
+@pytest.mark.parametrize("label", [label for label, _, _ in MUST_LINK])
 def test_variants_of_one_person_link(persons: Mapping[str, str], label: str) -> None:
     assert persons[f"{label}/a"] == persons[f"{label}/b"]
 
@@ -152,4 +141,4 @@ def test_under_the_birth_date_salt_a_full_date_still_links_an_estimated_age() ->
     # count as agreeing through the filter of all name parts ("Grace Okafor, about 21 years old").
     persons = run(EncodingConfig(salt="birth-date")).persons
     linked = [label for label, _, _ in MUST_LINK if persons[f"{label}/a"] == persons[f"{label}/b"]]
-    assert set(linked) == {label for label, _, _ in MUST_LINK} - KNOWN_LOSSES
+    assert set(linked) == {label for label, _, _ in MUST_LINK}

@@ -1,8 +1,13 @@
 """Keyed, hardened Bloom-filter encodings of a person's identifying parts: what leaves the organisation.
 
-Each field (given name, family name, all name tokens, name skeletons, birth date, sex, citizenship, and
-optionally the parts of an address) becomes its own Bloom filter (Schnell, Bachteler & Reiher 2009) so
-the hub can score fields separately with Fellegi-Sunter weights. The filter is built from tokens (padded
+Each field (given names, first given name, family name, all name tokens, name skeletons, birth date, sex,
+citizenship, and optionally the parts of an address) becomes its own Bloom filter (Schnell, Bachteler &
+Reiher 2009) so the hub can score fields separately with Fellegi-Sunter weights. The first given name has
+its own filter (format ``ctdx-bloom/3``) because the scoring's twin rule needs it: "Ana Santos" and "Maria
+Santos" (twins whose middle name is the family name) share most bigrams of their whole given names, while
+"Maria Guadalupe" and "Maria" (one person, a middle name left out) share the first. It is hashed and
+permuted like the given and family names, so for a person with one given name it equals the given-name
+filter but for the flips: it tells the hub that a record has one given name, nothing about which. The filter is built from tokens (padded
 bigrams of names; date parts and day-month pairs of birth dates) under a **secret the contributing
 organisations share and the hub does not have**:
 
@@ -22,11 +27,12 @@ organisations share and the hub does not have**:
      mining of Christen et al. 2018 in their evaluation).
   2. *Randomised response* (BLIP, Alaggan et al. 2012): each bit is flipped with probability f, so two
      encodings of the same value are never identical.
-  3. *Per-field keys* from one secret: a filter of one field says nothing about another field's filters.
+  3. *Per-field keys* from one secret: a filter of one field says nothing about another field's filters
+     (the name parts, ``NAME_PART_FIELDS``, share one key, so that swapped names can be compared).
   4. *Salting with the birth date* (optional, ``salt="birth-date"``; Chen, Schnell, Armknecht & Heng
-     2022 salt with a record attribute): the tokens of the **given and family names** are hashed with the
-     record's full birth date (year and the unordered day-month pair, so a day-month swap still links).
-     One name then gives unrelated filters for people born on different days, and the groups of
+     2022 salt with a record attribute): the tokens of the **given, first given and family names** are
+     hashed with the record's full birth date (year and the unordered day-month pair, so a day-month swap
+     still links). One name then gives unrelated filters for people born on different days, and the groups of
      near-identical name filters a frequency attack aligns with a name list shrink to (name, date) cells
      of about one person; a record without a complete, exact birth date gets **no** given or family
      filter (a shared fallback salt would be one large cell, as exposed as no salt). The order-free
@@ -65,12 +71,15 @@ from ctdx.linkage.normalise import BirthDate, Identity, latinise
 
 # A hub refuses a package whose encoding description (this format, the salt, ...) differs from its earlier
 # packages', so encodings with and without a salt never mix.
-ENCODING_FORMAT = "ctdx-bloom/2"
+ENCODING_FORMAT = "ctdx-bloom/3"
 YEAR_WEIGHT = 3
 SECRET_BYTES = 32
 # Records encoded at once by ``encode_many``: bounds the memory of the bit matrices (about 40 MB).
 CHUNK_RECORDS = 4096
-NAME_FIELDS = ("given", "family", "names", "skeleton")
+NAME_FIELDS = ("given", "first", "family", "names", "skeleton")
+# Fields hashed under one key and permuted alike, so the hub can compare one with another (swapped name
+# order; a first given name against a whole given name).
+NAME_PART_FIELDS = ("given", "first", "family")
 # Distinct field values whose bit positions the encoder keeps (cleared when full).
 VALUE_CACHE_SIZE = 500_000
 
@@ -81,7 +90,7 @@ SALTS = ("none", "birth-year", "birth-date")
 SALTED_FIELDS: dict[str, tuple[str, ...]] = {
     "none": (),
     "birth-year": NAME_FIELDS,
-    "birth-date": ("given", "family"),
+    "birth-date": ("given", "first", "family"),
 }
 
 
@@ -104,6 +113,7 @@ class FieldSpec:
 # (clkhash docs, "On the length of a CLK"): names carry 5-15 bigrams, birth dates about 8 tokens.
 ENCODED_FIELDS = (
     FieldSpec("given", 512, 40, 240),
+    FieldSpec("first", 512, 40, 240),
     FieldSpec("family", 512, 40, 240),
     FieldSpec("names", 512, 30, 300),
     FieldSpec("skeleton", 256, 24, 120),
@@ -225,11 +235,12 @@ def birth_tokens(birth: BirthDate) -> frozenset[str]:
     """Date parts of a birth date: year windows, year, month, day, the unordered day-month pair."""
     tokens: set[str] = set()
     if birth.year is not None:
-        # Each allowed year and its neighbours: adjacent or estimated years share most tokens.
-        # Three copies weigh the years as much as the day and month parts, so an estimated age still
-        # agrees with an exact date in its range.
-        for year in birth.years:
-            tokens.update(f"yw{copy}:{y}" for y in (year - 1, year, year + 1) for copy in range(YEAR_WEIGHT))
+        # An exact year and its neighbours, so adjacent years share most tokens; an estimated age only the
+        # years it allows (its error already is the tolerance), so an exact date inside the range shares
+        # all its year tokens and agrees better than an exact date a year away. Three copies weigh the
+        # years as much as the day and month parts.
+        years = birth.years if birth.year_error else range(birth.year - 1, birth.year + 2)
+        tokens.update(f"yw{copy}:{y}" for y in years for copy in range(YEAR_WEIGHT))
         if not birth.year_error:
             tokens.add(f"y:{birth.year}")
             if birth.month is not None:
@@ -274,6 +285,7 @@ def identity_tokens(identity: Identity) -> dict[str, frozenset[str]]:
 
 TOKEN_FIELDS: tuple[str, ...] = (
     "given",
+    "first",
     "family",
     "names",
     "skeleton",
@@ -291,6 +303,8 @@ def field_value(identity: Identity, name: str) -> Hashable:
     """The part of an identity one field encodes, as a hashable value (the key of the encoder's caches)."""
     if name == "given":
         return identity.name.given
+    if name == "first":
+        return identity.name.given[:1]
     if name == "family":
         return identity.name.family
     if name == "names":
@@ -347,7 +361,7 @@ def salted(tokens: Iterable[str], record_salts: Sequence[str]) -> list[str]:
 
 
 def _key_group(field_name: str) -> str:
-    return "name-part" if field_name in ("given", "family") else field_name
+    return "name-part" if field_name in NAME_PART_FIELDS else field_name
 
 
 U8Array = npt.NDArray[np.uint8]
@@ -396,8 +410,8 @@ class Encoder:
     _templates: dict[str, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # Given and family names share one key and one permutation, so the hub can compare a given name
-        # with a family name (swapped name order); every other field has its own.
+        # Given, first given and family names share one key and one permutation (``NAME_PART_FIELDS``);
+        # every other field has its own.
         self._keys = {s.name: self.secret.derive(f"hash/{_key_group(s.name)}") for s in self.config.fields}
         self._permutations = {}
         self._token_ids = {s.name: {} for s in self.config.fields}

@@ -93,8 +93,8 @@ def _sim(left: str, right: str | None = None) -> str:
     return f"ctdx_sim({left}_l, {right or left}_r)"
 
 
-def swapped_sql(threshold: float = NAME_THRESHOLDS[1]) -> str:
-    return f"{_sim('given', 'family')} >= {threshold} AND ctdx_sim(family_l, given_r) >= {threshold}"
+def swapped_sql(threshold: float = NAME_THRESHOLDS[1], given: str = "given") -> str:
+    return f"{_sim(given, 'family')} >= {threshold} AND ctdx_sim(family_l, {given}_r) >= {threshold}"
 
 
 def names_levels(fields: Sequence[str], twins: bool = False) -> list[Level]:
@@ -307,6 +307,7 @@ def plaintext_fields(identity: Identity) -> dict[str, str | None]:
     address = dict(identity.address)
     return {
         "given": " ".join(name.given) or None,
+        "first": name.given[0] if name.given else None,
         "family": " ".join(name.family) or None,
         "names": " ".join(name.tokens) or None,
         "skeleton": " ".join(name.skeletons) or None,
@@ -321,21 +322,36 @@ def siblings_sql(mode: Mode, fields: Sequence[str]) -> str:
     """The SQL condition (on a prediction row with the matching columns) that marks twins and siblings."""
     if not {"given", "family"} <= set(fields):
         return "FALSE"
+    first = "first" in fields
     if mode == "plaintext":
+        differ = "jaro_winkler_similarity(given_l, given_r) < 0.7"
+        if first:
+            compound = "given_l <> first_l AND given_r <> first_r"
+            differ = f"(jaro_winkler_similarity(first_l, first_r) < 0.7 OR ({compound} AND {differ}))"
         return (
-            "given_l IS NOT NULL AND given_r IS NOT NULL AND family_l = family_r "
-            "AND jaro_winkler_similarity(given_l, given_r) < 0.7 AND NOT (given_l = family_r AND family_l = given_r)"
+            f"given_l IS NOT NULL AND given_r IS NOT NULL AND family_l = family_r AND {differ} "
+            "AND NOT (given_l = family_r AND family_l = given_r)"
             + (" AND skeleton_l <> skeleton_r" if "skeleton" in fields else "")
         )
+    differ = f"{_sim('given')} < {SIBLING_GIVEN}"
+    if first:
+        # The first given names differ, or both records have several given names and those differ. Not
+        # the whole given names alone: twins "Ana Santos" / "Maria Santos" share "santos" and score about
+        # SIBLING_GIVEN, while "Maria Guadalupe" / "Maria" (a middle name left out) score as low as twins.
+        compound = " AND ".join(f"ctdx_sim(first_{s}, given_{s}) < {NAME_THRESHOLDS[0]}" for s in "lr")
+        differ = f"({_sim('first')} < {SIBLING_GIVEN} OR ({compound} AND {differ}))"
+    # Swapped names are one person, and so is a given name that moved into the family field (a swap with a
+    # typo keeps one cross pair close). Both are judged on the first given names when there are some: a
+    # whole given name that holds the family name as a middle name (Lorna Santos Santos: Filipino and
+    # Hispanic names, which siblings share) is close to every family field of the pair, about as close as
+    # the thresholds, so twins with such names would be exempted or not by the flips.
+    name = "first" if first else "given"
     condition = (
         f"given_l IS NOT NULL AND given_r IS NOT NULL AND {_sim('family')} >= {NAME_THRESHOLDS[0]} "
-        f"AND {_sim('given')} < {SIBLING_GIVEN} AND NOT ({swapped_sql()})"
+        f"AND {differ} AND NOT ({swapped_sql(given=name)})"
     )
-    # A given name that moved into the family field (a swap with a typo) keeps one cross pair close. A given
-    # field that holds the family name as a middle name (Lorna Santos Santos: Filipino and Hispanic names,
-    # which siblings share) is close to its own family name too: that is no move, and twins stay apart.
     cross = NAME_THRESHOLDS[3]
-    for given, family in (("given_l", "family_r"), ("given_r", "family_l")):
+    for given, family in ((f"{name}_l", "family_r"), (f"{name}_r", "family_l")):
         own = f"family_{given[-1]}"
         condition += f" AND NOT (ctdx_sim({given}, {family}) >= {cross} AND ctdx_sim({given}, {own}) < {cross})"
     if "skeleton" in fields:
@@ -454,7 +470,7 @@ def train_linker(
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
-        additional_columns_to_retain=[f for f in ("given", "family", "skeleton") if f in fields],
+        additional_columns_to_retain=[f for f in ("given", "first", "family", "skeleton") if f in fields],
     )
     db = DuckDBAPI(connection)
     linker = Linker(db.register(table, table_name=f"{table}_input"), settings, log_level=config.log_level)
