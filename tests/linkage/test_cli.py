@@ -215,3 +215,41 @@ def test_a_hub_that_expects_a_secret_refuses_a_first_package_encoded_under_anoth
     refused = runner.invoke(app, ["hub", "receive", f"{theirs}.json", "--database", database])
     assert refused.exit_code == ConflictError.exit_code and "secret fingerprint" in " ".join(refused.output.split())
     assert "1 added" in run("hub", "receive", f"{ours}.json", "--database", database)
+
+
+def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it(tmp_path: Path) -> None:
+    secret = tmp_path / "linkage.secret"
+    run("contribute", "secret", str(secret))
+    database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    run("hub", "upgrade", "--database", database)
+    built = {}
+    for org in ORGANISATIONS:
+        key = tmp_path / f"{org}.pem"
+        public = re.search(r"^([0-9a-f]{64})$", run("contribute", "signing-key", str(key)), re.MULTILINE)
+        assert public is not None
+        run("hub", "register", org, public.group(1), "--database", database)
+        consented = tmp_path / f"{org}.consented"
+        consented.write_text("\n".join(e.record_id for e in COHORT if e.organisation == org and e.consent))
+        cases = write_cases(tmp_path / f"{org}.jsonl", org)
+        args = ["--from-file", str(cases), "--consented", str(consented), "--organisation", org, "--hub", "hub"]
+        args += ["--secret", str(secret), "--signing-key", str(key)]
+        for salt in ("birth-date", "none"):
+            out = tmp_path / f"{org}.{salt}.json"
+            shown = " ".join(run("contribute", "build", *args, "--salt", salt, "--out", str(out)).split())
+            assert f"name salt: {salt}" in shown
+            built[org, salt] = str(out)
+        refused = runner.invoke(app, ["contribute", "build", *args, "--salt", "birth-year", "--out", f"{tmp_path}/x"])
+        assert refused.exit_code == ValidationError.exit_code and "none or birth-date" in refused.output
+        assert not (tmp_path / "x").exists()
+    assert "added" in run("hub", "receive", built["police", "birth-date"], "--database", database)
+    # Every organisation of a hub encodes alike: an unsalted package after a salted one is refused.
+    refused = runner.invoke(app, ["hub", "receive", built["ngo", "none"], "--database", database])
+    assert refused.exit_code == ConflictError.exit_code and "encoding" in refused.output
+    run("hub", "receive", built["ngo", "birth-date"], built["hotline", "birth-date"], "--database", database)
+    assert "name salt of the packages: birth-date" in run("hub", "link", "--database", database)
+    summary = json.loads(run("hub", "link", "--database", database, "--json"))
+    assert summary["salt"] == "birth-date"
+    # The salted hub counts the cohort's people as the unsalted one does: Lan's records, written without
+    # their age-only birth date, have no name-part filter under the salt and still link on all name parts.
+    people = {e.person for e in COHORT if e.consent}
+    assert summary["distinct_persons"] == len(people)

@@ -183,6 +183,21 @@ def test_a_package_in_another_encoding_format_is_refused(tmp_path: Path) -> None
     assert hub.case_count() == first.added
 
 
+def test_a_hub_holding_packages_of_an_earlier_encoding_format_says_so_before_linking(tmp_path: Path) -> None:
+    # A hub filled before the first given name got its own filter (ctdx-bloom/2): its blobs no longer fit,
+    # and the run stops with what to do instead of failing inside the unpacking.
+    hub = new_hub(tmp_path / "hub.sqlite")
+    hub.receive(package("ngo"))
+    assert hub.encoding_config().salt == "none"
+    with sqlite3.connect(tmp_path / "hub.sqlite") as db:
+        (stored,) = db.execute("select value from hub_setting where name = 'encoding'").fetchone()
+        old = {**json.loads(stored), "format": "ctdx-bloom/2"}
+        db.execute("update hub_setting set value = ? where name = 'encoding'", (json.dumps(old),))
+    with pytest.raises(StoreError, match=r"ctdx-bloom/2.*build their packages again"):
+        hub.link()
+    hub.close()
+
+
 def test_unregistered_organisations_and_other_secrets_are_refused(tmp_path: Path) -> None:
     hub = Hub(f"sqlite:///{tmp_path / 'hub.sqlite'}", create=True)
     with pytest.raises(NotFoundError):

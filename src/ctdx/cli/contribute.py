@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -28,7 +29,7 @@ from ctdx.linkage.contribution import (
     public_key_text,
     signing_key_to_pem,
 )
-from ctdx.linkage.encoding import LinkageSecret
+from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, EncodingConfig, LinkageSecret
 from ctdx.model.records import CaseRecord
 
 app = typer.Typer(
@@ -91,6 +92,7 @@ def _from_store(
     secret: LinkageSecret,
     key_pem: bytes,
     one_record_per_person: bool,
+    config: EncodingConfig,
 ) -> ContributionReport:
     from ctdx.casework.actors import casework_session
     from ctdx.linkage.store_contribution import contribute_from_store
@@ -104,7 +106,7 @@ def _from_store(
         casework_session(store, user=user, system=system, organisation=organisation) as ctx,
     ):
         return contribute_from_store(
-            ctx, hub, secret=secret, signing_key=key, one_record_per_person=one_record_per_person
+            ctx, hub, secret=secret, signing_key=key, one_record_per_person=one_record_per_person, config=config
         )
 
 
@@ -134,6 +136,14 @@ def build(
         "merging duplicates found by `ctdx contribute duplicates`); the hub then never joins two of them. "
         "Default: not declared.",
     ),
+    salt: str = typer.Option(
+        DEFAULT_ENCODING_CONFIG.salt,
+        "--salt",
+        help="Salt the name filters with each record's full birth date (birth-date) or not (none). Every "
+        "organisation of a hub must choose the same: the hub refuses a package encoded otherwise than its "
+        "first. A record without a full birth date then carries no given or family name filter. "
+        f"Default: {DEFAULT_ENCODING_CONFIG.salt}.",
+    ),
 ) -> None:
     """Build a signed package of the organisation's cases whose consent allows sharing with the hub.
 
@@ -142,6 +152,7 @@ def build(
     so the hub deletes an earlier version. Each decrypted case and the export are audited in the store.
     """
     with cli_errors():
+        config = encoding_config(salt)
         secret = LinkageSecret.from_text(read_file(secret_file).decode("ascii", "replace"))
         key_pem = read_file(key_file)
         if out.exists():
@@ -149,7 +160,7 @@ def build(
         if from_file is None:
             if consented_file is not None:
                 raise ValidationError("--consented goes with --from-file: the store records consent", field="consented")
-            report = _from_store(database, organisation, hub, user, secret, key_pem, one_record_per_person)
+            report = _from_store(database, organisation, hub, user, secret, key_pem, one_record_per_person, config)
         else:
             if consented_file is None:
                 raise ValidationError("--from-file needs --consented: which cases may be shared", field="consented")
@@ -160,6 +171,7 @@ def build(
                 secret=secret,
                 signing_key=load_signing_key(key_pem),
                 consented=lambda case: case.source.record_id in consented,
+                config=config,
                 one_record_per_person=one_record_per_person,
             )
         write_private(out, report.package)
@@ -168,9 +180,19 @@ def build(
     console.print(
         f"wrote {out} for {hub}: {report.included} cases, {report.withdrawn} without a data-sharing consent "
         f"(listed as withdrawn), {len(report.problems)} left out; "
-        f"{'declared' if report.one_record_per_person else 'not declared'}: one record per person",
+        f"{'declared' if report.one_record_per_person else 'not declared'}: one record per person; "
+        f"name salt: {config.salt}",
         highlight=False,
     )
+
+
+def encoding_config(salt: str) -> EncodingConfig:
+    """The encoding config of a ``--salt`` choice; the birth-year salt is for measurement only (its cells are
+    whole birth years: ``ctdx.linkage.encoding``)."""
+    for choice in ("none", "birth-date"):
+        if salt == choice:
+            return replace(DEFAULT_ENCODING_CONFIG, salt=choice)
+    raise ValidationError("the name salt must be none or birth-date", field="salt")
 
 
 @app.command("duplicates")

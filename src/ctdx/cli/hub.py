@@ -142,7 +142,7 @@ def attack_check_command(
         total = hub.case_count()
         # The simulated people lack a birth date as often as the hub's cases do.
         missing = 1 - len(hub.field_encodings("birth")) / total if total else 0.0
-        report = attack_check(names, stored, records=records, config=hub.config, missing_birth=missing)
+        report = attack_check(names, stored, records=records, config=hub.encoding_config(), missing_birth=missing)
     if as_json:
         typer.echo(json.dumps(report.summary(), indent=1, sort_keys=True))
         return
@@ -174,6 +174,8 @@ def print_linkage_result(result: LinkageResult) -> None:
     )
     kept = "kept apart" if result.twins_cannot_link else "weighed by the model"
     console.print(f"  twin policy {result.twins}: look-alike twins {kept}", highlight=False)
+    if result.salt is not None:
+        console.print(f"  name salt of the packages: {result.salt}", highlight=False)
     if result.count.unscored_pairs:
         console.print(
             f"  the range's low end allows {result.count.unscored_pairs:.0f} true pairs the model expects "

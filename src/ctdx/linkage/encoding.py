@@ -2,14 +2,18 @@
 
 Each field (given names, first given name, family name, all name tokens, name skeletons, birth date, sex,
 citizenship, and optionally the parts of an address) becomes its own Bloom filter (Schnell, Bachteler &
-Reiher 2009) so the hub can score fields separately with Fellegi-Sunter weights. The first given name has
-its own filter (format ``ctdx-bloom/3``) because the scoring's twin rule needs it: "Ana Santos" and "Maria
-Santos" (twins whose middle name is the family name) share most bigrams of their whole given names, while
-"Maria Guadalupe" and "Maria" (one person, a middle name left out) share the first. It is hashed and
-permuted like the given and family names, so for a person with one given name it equals the given-name
-filter but for the flips: it tells the hub that a record has one given name, nothing about which. The filter is built from tokens (padded
-bigrams of names; date parts and day-month pairs of birth dates) under a **secret the contributing
-organisations share and the hub does not have**:
+Reiher 2009) so the hub can score fields separately with Fellegi-Sunter weights. The filter is built from
+tokens (padded bigrams of names; date parts and day-month pairs of birth dates) under a **secret the
+contributing organisations share and the hub does not have**.
+
+The first given name has its own filter (format ``ctdx-bloom/3``) because the scoring's twin rule needs it:
+"Ana Santos" and "Maria Santos" (twins whose middle name is the family name) share most bigrams of their
+whole given names, while "Maria Guadalupe" and "Maria" (one person, a middle name left out) share the
+first. It is hashed and permuted like the given and family names, so for a person with one given name it
+equals the given-name filter but for the flips: it tells the hub that a record has one given name, nothing
+about which.
+
+How each filter is made:
 
 - **Keys**: one key per field, derived from the shared secret with HKDF-SHA256 (``cryptography``).
 - **Positions**: HMAC-SHA256 of the token under the field key (``hmac.digest``, in C) gives two 64-bit

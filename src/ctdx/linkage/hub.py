@@ -33,7 +33,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ctdx.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from ctdx.linkage.contribution import load_public_key, open_contribution, package_organisation
-from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, EncodingConfig
+from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, ENCODING_FORMAT, EncodingConfig
 from ctdx.linkage.hub_schema import HubSchemaStatus, hub_status, upgrade_hub
 from ctdx.linkage.hub_tables import cases, organisations, packages, runs, settings_table
 
@@ -249,11 +249,32 @@ class Hub:
                 setting=name,
             )
 
+    def encoding(self) -> dict[str, Any] | None:
+        """The encoding description every package of the hub carries (set by the first; ``None`` before)."""
+        with self.engine.connect() as db:
+            stored = db.execute(select(settings_table.c.value).where(settings_table.c.name == "encoding")).scalar()
+        return None if stored is None else dict(json.loads(stored))
+
+    def encoding_config(self) -> EncodingConfig:
+        """The hub's config with the salt its packages were encoded with: what an attack check simulates.
+        ``StoreError`` when the packages are of another encoding format than this version reads."""
+        stored = self.encoding()
+        if stored is None:
+            return self.config
+        if stored.get("format") != ENCODING_FORMAT:
+            raise StoreError(
+                f"the hub holds packages encoded as {stored.get('format')}, which this version cannot read "
+                f"({ENCODING_FORMAT}): the organisations must build their packages again for a new hub",
+                format=str(stored.get("format")),
+            )
+        return replace(self.config, salt=stored["salt"], salt_window=int(stored["salt_window"]))
+
     def inputs(self) -> list[LinkageInput]:
         """Every stored case as a privacy-mode linkage input, in a stable order."""
         from ctdx.linkage.blocking import encoding_blocking_keys
         from ctdx.linkage.linking import LinkageInput
 
+        self.encoding_config()  # refuses stored packages of another format with a clear message
         with self.engine.connect() as db:
             rows = db.execute(select(cases).order_by(cases.c.org_id, cases.c.case_ref)).mappings().all()
         encodings = [_unpack(row["encodings"], self.config) for row in rows]
@@ -288,6 +309,7 @@ class Hub:
 
         config = replace(clustering or DEFAULT_CLUSTERING_CONFIG, one_record_per_person=self.one_record_per_person())
         result = link(inputs, scoring or ScoringConfig(mode="privacy"), config)
+        result = replace(result, salt=self.encoding_config().salt)
         with self.engine.begin() as db:
             for record in inputs:
                 org_id, case_ref = record.unique_id.split(":", 1)

@@ -60,7 +60,8 @@ class LinkageResult:
     the scoring and ``twins_cannot_link`` whether it kept pairs that look like twins apart in this run
     (``scoring`` module docstring). ``pairs`` (the scored candidate pairs) and ``seconds`` (time per phase)
     are for evaluation in-process: they are never stored or shown, because similarity scores fingerprint
-    records. ``blocking`` says what the block cap dropped (``blocking.cap_keys``): counts only.
+    records. ``blocking`` says what the block cap dropped (``blocking.cap_keys``): counts only. ``salt``
+    is the name salt of a hub's packages (set by ``Hub.link``).
     """
 
     persons: dict[str, str]
@@ -79,6 +80,7 @@ class LinkageResult:
     prior: float | None = None
     one_record_per_person: tuple[str, ...] = ()
     blocking: dict[str, int] = field(default_factory=dict)
+    salt: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """The result without per-record rows: what a report or the CLI shows."""
@@ -97,6 +99,7 @@ class LinkageResult:
             "organisations": {k: vars(v) for k, v in sorted(self.organisations.items())},
             "overlap": [{"organisations": list(k), "persons": v} for k, v in sorted(self.overlap.items())],
             "blocking": dict(self.blocking),
+            **({} if self.salt is None else {"salt": self.salt}),
         }
 
 
