@@ -230,13 +230,19 @@ def main() -> None:
             metrics["count_range"] = [count.low, count.high]
             metrics["truth_in_range"] = count.low <= entities <= count.high
             metrics["expected_unscored_true_pairs"] = count.unscored_pairs
+            # What a hub reports as distinct persons (a trained model): the expected count, not the clusters.
+            expected = count.expected if result.trained else None
+            metrics["expected_count"] = expected
+            metrics["expected_count_error"] = None if expected is None else (expected - entities) / entities
             metrics["cluster_cpu_seconds"] = cluster_cpu
             rows.append({"threshold": threshold, "declared": sorted(declared), "metrics": metrics})
             pw = metrics["pairwise"]
             print(
                 f"t={threshold}{' declared' if declared else ''}: P {pw['precision']:.3f} R {pw['recall']:.3f} "  # type: ignore[index]
                 f"F1 {pw['f1']:.3f} post-cluster F1 {metrics['post_cluster']['f1']:.3f} "  # type: ignore[index]
-                f"count error {metrics['count_error']:+.1%} range {count.low}-{count.high} (truth {entities}, "
+                f"count error {metrics['count_error']:+.1%} expected-count error "
+                f"{'-' if expected is None else format((expected - entities) / entities, '+.1%')} "
+                f"range {count.low}-{count.high} (truth {entities}, "
                 f"unscored true pairs {count.unscored_pairs:.0f})",
                 file=sys.stderr,
             )

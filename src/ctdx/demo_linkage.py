@@ -84,6 +84,8 @@ class LinkageOutcome:
     pair_recall: float = 0.0
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # per phase: consent, contribute, link
     range_method: str = ""
+    method: str = ""
+    person_ids: int = 0
 
     @property
     def relative_error(self) -> float:
@@ -101,8 +103,14 @@ class LinkageOutcome:
             f"the generator's truth: {self.truth:,} persons (error {self.relative_error:+.1%}, "
             f"truth {'inside' if self.truth_in_range else 'OUTSIDE'} the range)",
         ]
+        if self.method:
+            out.append(f"  the count: {self.method}")
         if self.range_method:
             out.append(f"  the range: {self.range_method}")
+        out.append(
+            f"  {self.person_ids:,} person ids (cases joined by confident links only: each pair below the match "
+            "threshold stays two persons)"
+        )
         for org, outcome in sorted(self.organisations.items()):
             receipt = outcome.receipt
             hub_did = (
@@ -285,6 +293,8 @@ def run_demo_linkage(
     outcome.estimate = int(summary["distinct_persons"])
     outcome.low, outcome.high = (int(n) for n in summary["distinct_persons_range"])
     outcome.range_method = str(summary.get("distinct_persons_range_method", ""))
+    outcome.method = str(summary.get("distinct_persons_method", ""))
+    outcome.person_ids = int(summary.get("person_ids", outcome.estimate))
     outcome.truth = len(set(true_person.values()))
     outcome.overlap = {
         (str(o["organisations"][0]), str(o["organisations"][1])): int(o["persons"]) for o in summary["overlap"]
@@ -323,6 +333,8 @@ def _as_json(outcome: LinkageOutcome) -> dict[str, object]:
         "distinct_persons": outcome.estimate,
         "distinct_persons_range": [outcome.low, outcome.high],
         "distinct_persons_range_method": outcome.range_method,
+        "distinct_persons_method": outcome.method,
+        "person_ids": outcome.person_ids,
         "truth": outcome.truth,
         "relative_error": outcome.relative_error,
         "truth_in_range": outcome.truth_in_range,

@@ -254,3 +254,39 @@ def test_capture_recapture_over_name_and_birth_keys_estimates_the_pairs_neither_
     assert count.estimate == 110 and count.low <= 100 <= count.high
     # Keys that always agree (every pair proposed by both) leave nothing unscored.
     assert cluster_scored(ids, pairs, config, captured=([True] * 90, [True] * 90))[1].low == 110
+
+
+def test_the_expected_count_weighs_each_uncertain_pair_by_its_probability() -> None:
+    ids = ["a", "b", "c", "d"]
+    pairs = [ScoredPair("a", "b", 0.999, False), ScoredPair("c", "d", 0.6, False)]
+    _, count = cluster_scored(ids, pairs, ClusteringConfig(threshold=0.9))
+    # The clusters count the 0.6 pair as two persons; the expectation as 1.4.
+    assert count.estimate == 3
+    assert count.expected == pytest.approx(4 - 0.999 - 0.6)
+    assert count.persons == 2 and count.persons_range == (2, 3)
+    # Three records of one person, every pair certain: one person whatever the order.
+    trio = [ScoredPair("x", "y", 1.0, False), ScoredPair("y", "z", 1.0, False), ScoredPair("x", "z", 1.0, False)]
+    assert cluster_scored(["x", "y", "z"], trio)[1].expected == pytest.approx(1.0, abs=1e-9)
+
+
+def test_the_expected_count_never_joins_what_the_rules_keep_apart() -> None:
+    # Twins (a cannot-link) and a third record that is surely one twin: it scores high against the other
+    # twin too, but cannot be both, so that pair counts no match.
+    ids = ["olena", "oksana", "olena2"]
+    pairs = [
+        ScoredPair("olena", "oksana", 0.99, True),
+        ScoredPair("olena", "olena2", 0.999, False),
+        ScoredPair("oksana", "olena2", 0.98, False),
+    ]
+    _, count = cluster_scored(ids, pairs)
+    assert count.estimate == 2
+    assert count.expected == pytest.approx(2.001)
+    # A declared organisation's two records are two persons; a record elsewhere joins at most one of them.
+    ids = ["ngo:1", "ngo:2", "police:1"]
+    pairs = [ScoredPair("ngo:1", "police:1", 0.95, False), ScoredPair("ngo:2", "police:1", 0.9, False)]
+    organisations = ["ngo", "ngo", "police"]
+    config = ClusteringConfig(one_record_per_person=frozenset({"ngo"}))
+    _, declared = cluster_scored(ids, pairs, config, organisations)
+    assert declared.estimate == 2 and declared.expected == pytest.approx(3 - 0.95)
+    _, undeclared = cluster_scored(ids, pairs, ClusteringConfig(), organisations)
+    assert undeclared.expected < declared.expected

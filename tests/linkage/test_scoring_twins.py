@@ -130,3 +130,16 @@ def test_an_unknown_twin_policy_is_refused() -> None:
     with pytest.raises(ValidationError):
         twin_policy("never")
     assert twin_policy("apart") == "apart"
+
+
+def test_the_trained_hub_counts_persons_by_expectation_closer_to_the_truth_than_its_person_ids(hub: Hub) -> None:
+    result, truth, _, _ = hub
+    people = len(set(truth.values()))
+    summary = result.summary()
+    assert summary["person_ids"] == result.count.estimate == len(set(result.persons.values()))
+    # Half the cohort's duplicates lack a birth date on one side and score between the thresholds: the
+    # person ids keep each such pair as two people, the expectation weighs it by its probability.
+    assert abs(result.count.persons - people) < abs(result.count.estimate - people) / 2
+    assert abs(result.count.persons - people) / people < 0.1
+    low, high = summary["distinct_persons_range"]
+    assert summary["distinct_persons"] == result.count.persons and low <= people <= high

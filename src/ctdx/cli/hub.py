@@ -166,12 +166,19 @@ def attack_check_command(
 
 def print_linkage_result(result: LinkageResult) -> None:
     count = result.count
+    low, high = count.persons_range
     console.print(
-        f"{result.records} cases, {count.estimate} distinct persons (95% range {count.low}-{count.high}), "
+        f"{result.records} cases, {count.persons} distinct persons (95% range {low}-{high}), "
         f"{result.links} links among {result.candidate_pairs} scored pairs, {result.mode} mode, "
         f"{'trained' if result.trained else 'default'} model",
         highlight=False,
     )
+    if count.expected is not None:
+        console.print(
+            f"  the count is expected from the match probabilities; {count.estimate} person ids join cases by "
+            "confident links only",
+            highlight=False,
+        )
     kept = "kept apart" if result.twins_cannot_link else "weighed by the model"
     console.print(f"  twin policy {result.twins}: look-alike twins {kept}", highlight=False)
     if result.salt is not None:

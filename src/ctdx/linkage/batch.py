@@ -30,7 +30,7 @@ from __future__ import annotations
 import resource
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -216,6 +216,8 @@ def _clustered(
     labels, person_count = cluster_arrays(
         len(records.ids), left, right, probability, siblings, clustering, records.organisations
     )
+    if not scored.trained:
+        person_count = replace(person_count, expected=None)  # as ``linking.link``: default probabilities
     linked = (probability >= clustering.threshold) & ~siblings
     return BatchResult(
         labels=labels,

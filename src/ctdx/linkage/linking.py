@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -20,6 +20,7 @@ from ctdx.errors import ConfigError, ValidationError
 from ctdx.linkage.blocking import DEFAULT_MAX_BLOCK, cap_keys, token_blocking_keys, training_keys
 from ctdx.linkage.clustering import (
     DEFAULT_CLUSTERING_CONFIG,
+    EXPECTED_METHOD,
     RANGE_METHOD,
     ClusteringConfig,
     PersonCount,
@@ -87,9 +88,11 @@ class LinkageResult:
         return {
             "mode": self.mode,
             "records": self.records,
-            "distinct_persons": self.count.estimate,
-            "distinct_persons_range": [self.count.low, self.count.high],
+            "distinct_persons": self.count.persons,
+            "distinct_persons_method": EXPECTED_METHOD if self.count.expected is not None else "person ids",
+            "distinct_persons_range": list(self.count.persons_range),
             "distinct_persons_range_method": RANGE_METHOD,
+            "person_ids": self.count.estimate,
             "expected_unscored_true_pairs": round(self.count.unscored_pairs, 1),
             "one_record_per_person": list(self.one_record_per_person),
             "candidate_pairs": self.candidate_pairs,
@@ -147,6 +150,9 @@ def link(
     organisations_of = [r.organisation for r in inputs]
     captured = captured_by(inputs, scored.pairs, capped.keys)
     clusters, count = cluster_scored(ids, scored.pairs, clustering, organisations_of, scored.prior, captured)
+    if not scored.trained:
+        # The default model's probabilities are judgement, not fitted to the hub's data: count person ids.
+        count = replace(count, expected=None)
     seconds = {"score": scored_at - started, "cluster": time.perf_counter() - scored_at}
     persons = _person_ids(clusters)
     organisations, overlap = _overlap(inputs, persons)
