@@ -178,7 +178,7 @@ def blocking_figures(left: np.ndarray, right: np.ndarray, person: np.ndarray) ->
 def table() -> str:
     """The "## Scale" rows of bench/linkage/README.md from results/scale-*.json."""
     lines = [
-        "| run | blocking | cand./rec | PC | P | R | F1 | post-cl. F1 | B³ F1 | count error (range) | max cluster "
+        "| run | blocking | cand./rec | PC | P | R | F1 | post-cl. F1 | B³ F1 | count error (person ids, expected; range) | max cluster "
         "| encode / block / score / cluster CPU-s | CPU-s total | wall | peak RSS |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -189,12 +189,15 @@ def table() -> str:
         low, high = m["count_range"]
         entities = m["entities"]
         phases = " / ".join(f"{cpu[k]:.0f}" for k in ("normalise_encode", "block", "score", "cluster"))
+        error = m.get("expected_count_error")
+        expected = "" if error is None else f", expected {error:+.1%}"
         lines.append(
             f"| {r['dataset']} ({r['backend']}, {r.get('scorer', 'splink')}) | {r['env']['blocking']} "
             f"| {b['candidates_per_record']:.1f} "
             f"| {b['pair_completeness']:.3f} | {pw['precision']:.3f} | {pw['recall']:.3f} | {pw['f1']:.3f} "
             f"| {pc['f1']:.3f} | {m['bcubed']['f1']:.3f} "
-            f"| {m['count_error']:+.1%} ({(low - entities) / entities:+.1%} to {(high - entities) / entities:+.1%}) "
+            f"| {m['count_error']:+.1%}{expected} ({(low - entities) / entities:+.1%} to "
+            f"{(high - entities) / entities:+.1%}) "
             f"| {m['max_cluster_size']} (true {m['max_true_cluster_size']}) | {phases} | {r['cpu_seconds_total']:.0f} "
             f"| {r['timings']['end_to_end_wall']:.0f} s | {r['peak_rss_mb'] / 1024:.1f} GiB |"
         )
@@ -273,6 +276,11 @@ def main() -> None:
         print(json.dumps(comparison), file=sys.stderr)
     metrics["blocking"] = blocking
     metrics["count_range"] = [result.count.low, result.count.high]
+    entities = len(set(truth.values()))
+    metrics["expected_count"] = result.count.expected
+    metrics["expected_count_error"] = (
+        None if result.count.expected is None else (result.count.expected - entities) / entities
+    )
     sizes = np.bincount(result.labels)
     metrics["max_cluster_size"] = int(sizes.max())
     metrics["max_true_cluster_size"] = int(np.bincount(person).max())
