@@ -178,7 +178,8 @@ def blocking_figures(left: np.ndarray, right: np.ndarray, person: np.ndarray) ->
 def table() -> str:
     """The "## Scale" rows of bench/linkage/README.md from results/scale-*.json."""
     lines = [
-        "| run | blocking | cand./rec | PC | P | R | F1 | post-cl. F1 | B³ F1 | count error (person ids, expected; range) | max cluster "
+        "| run | blocking | cand./rec | PC | P | R | F1 | post-cl. F1 | B³ F1 "
+        "| count error (person ids, expected; range) | max cluster "
         "| encode / block / score / cluster CPU-s | CPU-s total | wall | peak RSS |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]

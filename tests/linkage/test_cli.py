@@ -249,6 +249,12 @@ def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it
     assert "name salt of the packages: birth-date" in run("hub", "link", "--database", database)
     summary = json.loads(run("hub", "link", "--database", database, "--json"))
     assert summary["salt"] == "birth-date"
+    # The attack check simulates the hub's own encoding: salted, as its packages are.
+    names = tmp_path / "names.csv"
+    names.write_text("name,count\nmaria,50\nolena,30\nkovalenko,20\npopescu,10\nali,8\n")
+    attack = ["hub", "attack-check", "--names", str(names), "--database", database, "--records", "100"]
+    assert "name salt: birth-date" in " ".join(run(*attack).split())
+    assert json.loads(run(*attack, "--json"))["salt"] == "birth-date"
     # The salted hub counts the cohort's people as the unsalted one does: Lan's records, written without
     # their age-only birth date, have no name-part filter under the salt and still link on all name parts.
     people = {e.person for e in COHORT if e.consent}

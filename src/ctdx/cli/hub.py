@@ -148,7 +148,8 @@ def attack_check_command(
         return
     lines = [
         f"{report.records} simulated people from {report.names} public names "
-        f"({report.missing_birth:.0%} without a birth date, as at the hub); re-identified per name field:"
+        f"({report.missing_birth:.0%} without a birth date, as at the hub), encoded as the hub's packages "
+        f"(name salt: {report.salt}); re-identified per name field:"
     ]
     for name, rates in report.fields.items():
         plain = report.unhardened_fields[name]

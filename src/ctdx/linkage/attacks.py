@@ -102,6 +102,7 @@ class AttackReport:
     hub_records: int
     hub_groups: dict[str, tuple[float, float]]
     missing_birth: float = 0.0
+    salt: str = "none"
 
     @property
     def worst_field(self) -> str:
@@ -132,6 +133,7 @@ class AttackReport:
             "simulated_records": self.records,
             "public_names": self.names,
             "missing_birth_share": self.missing_birth,
+            "salt": self.salt,
             "most_exposed_field": self.worst_field,
             "reidentified_hardened": self.hardened.summary(),
             "reidentified_unhardened": self.unhardened.summary(),
@@ -407,4 +409,5 @@ def attack_check(
         hub_records=max((len(e) for e in hub_encodings.values()), default=0),
         hub_groups=groups,
         missing_birth=missing_birth,
+        salt=config.salt,
     )
