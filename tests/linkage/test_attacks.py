@@ -49,7 +49,7 @@ def test_balancing_weakens_pattern_mining_but_not_frequency_alignment() -> None:
     assert hardened.excess > 0.1
     assert abs(hardened.frequency - plain.frequency) < 0.15
     # Every name field the hub stores is attacked, and the worst one is reported.
-    assert set(report.fields) == {"given", "first", "family", "names", "skeleton"}
+    assert set(report.fields) == {"given", "first", "family", "names", "skeleton", "first_skeleton"}
     assert report.hardened.excess == max(rates.excess for rates in report.fields.values())
 
 
@@ -66,7 +66,7 @@ def test_the_birth_date_salt_leaves_attacks_on_name_parts_no_better_than_a_guess
         ZIPF, {}, records=600, seed=3, config=EncodingConfig(salt="birth-date"), missing_birth=missing_birth
     )
     assert report.unhardened_fields["family"].excess > 0.1  # the same people, unsalted, are exposed
-    for name in ("given", "first", "family"):
+    for name in ("given", "first", "family", "first_skeleton"):
         assert report.fields[name].excess < 0.01
         assert report.fields[name].pattern_mining < 0.01
     # The order-free composites (all name parts, skeletons) stay unsalted so that a pair with another or no

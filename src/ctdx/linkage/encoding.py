@@ -11,7 +11,9 @@ The first given name has its own filter (format ``ctdx-bloom/3``) because the sc
 whole given names, while "Maria Guadalupe" and "Maria" (one person, a middle name left out) share the
 first. It is hashed and permuted like the given and family names, so for a person with one given name it
 equals the given-name filter but for the flips: it tells the hub that a record has one given name, nothing
-about which.
+about which. So does its consonant skeleton (``first_skeleton``): "Muhammad" and "محمد" share no bigram
+but the skeleton ``mhmd``, which tells a transliteration from a twin's other name; the skeleton of all
+name parts cannot, as twins who share a middle and a family name share most of it.
 
 How each filter is made:
 
@@ -71,7 +73,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ctdx.errors import ValidationError
-from ctdx.linkage.normalise import BirthDate, Identity, latinise
+from ctdx.linkage.normalise import BirthDate, Identity, latinise, skeleton
 
 # A hub refuses a package whose encoding description (this format, the salt, ...) differs from its earlier
 # packages', so encodings with and without a salt never mix.
@@ -80,7 +82,7 @@ YEAR_WEIGHT = 3
 SECRET_BYTES = 32
 # Records encoded at once by ``encode_many``: bounds the memory of the bit matrices (about 40 MB).
 CHUNK_RECORDS = 4096
-NAME_FIELDS = ("given", "first", "family", "names", "skeleton")
+NAME_FIELDS = ("given", "first", "family", "names", "skeleton", "first_skeleton")
 # Fields hashed under one key and permuted alike, so the hub can compare one with another (swapped name
 # order; a first given name against a whole given name).
 NAME_PART_FIELDS = ("given", "first", "family")
@@ -94,7 +96,7 @@ SALTS = ("none", "birth-year", "birth-date")
 SALTED_FIELDS: dict[str, tuple[str, ...]] = {
     "none": (),
     "birth-year": NAME_FIELDS,
-    "birth-date": ("given", "first", "family"),
+    "birth-date": ("given", "first", "family", "first_skeleton"),
 }
 
 
@@ -121,6 +123,7 @@ ENCODED_FIELDS = (
     FieldSpec("family", 512, 40, 240),
     FieldSpec("names", 512, 30, 300),
     FieldSpec("skeleton", 256, 24, 120),
+    FieldSpec("first_skeleton", 256, 24, 120),
     FieldSpec("birth", 512, 12),
     FieldSpec("sex", 64, 8),
     FieldSpec("citizenship", 64, 8),
@@ -293,6 +296,7 @@ TOKEN_FIELDS: tuple[str, ...] = (
     "family",
     "names",
     "skeleton",
+    "first_skeleton",
     "birth",
     "sex",
     "citizenship",
@@ -315,6 +319,8 @@ def field_value(identity: Identity, name: str) -> Hashable:
         return identity.name.tokens
     if name == "skeleton":
         return identity.name.skeletons
+    if name == "first_skeleton":
+        return tuple(s for s in (skeleton(t) for t in identity.name.given[:1]) if s)
     if name == "birth":
         return identity.birth
     if name == "sex":

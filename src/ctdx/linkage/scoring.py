@@ -318,6 +318,10 @@ def plaintext_fields(identity: Identity) -> dict[str, str | None]:
     }
 
 
+# The columns ``siblings_sql`` reads, kept on Splink's prediction rows.
+SIBLING_COLUMNS = ("given", "first", "family", "skeleton", "first_skeleton")
+
+
 def siblings_sql(mode: Mode, fields: Sequence[str]) -> str:
     """The SQL condition (on a prediction row with the matching columns) that marks twins and siblings."""
     if not {"given", "family"} <= set(fields):
@@ -354,8 +358,12 @@ def siblings_sql(mode: Mode, fields: Sequence[str]) -> str:
     for given, family in ((f"{name}_l", "family_r"), (f"{name}_r", "family_l")):
         own = f"family_{given[-1]}"
         condition += f" AND NOT (ctdx_sim({given}, {family}) >= {cross} AND ctdx_sim({given}, {own}) < {cross})"
-    if "skeleton" in fields:
-        condition += f" AND {_sim('skeleton')} < {NAME_THRESHOLDS[0]}"
+    # Transliterations (Muhammad, محمد) differ in their bigrams but not in their consonant skeletons: no twins.
+    # On the first given name when there is one: twins who share a middle and a family name share two of
+    # three skeletons of all name parts, about as close as the threshold.
+    frame = "first_skeleton" if first and "first_skeleton" in fields else "skeleton" if "skeleton" in fields else None
+    if frame is not None:
+        condition += f" AND coalesce({_sim(frame)} < {NAME_THRESHOLDS[0]}, TRUE)"
     return condition
 
 
@@ -470,7 +478,7 @@ def train_linker(
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
-        additional_columns_to_retain=[f for f in ("given", "first", "family", "skeleton") if f in fields],
+        additional_columns_to_retain=[f for f in SIBLING_COLUMNS if f in fields],
     )
     db = DuckDBAPI(connection)
     linker = Linker(db.register(table, table_name=f"{table}_input"), settings, log_level=config.log_level)

@@ -28,6 +28,7 @@ from typing import Any
 
 from ctdx.errors import ConfigError
 from ctdx.linkage.scoring import (
+    SIBLING_COLUMNS,
     ScoredPair,
     Scoring,
     ScoringConfig,
@@ -108,7 +109,7 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=False,
-        additional_columns_to_retain=[f for f in ("given", "first", "family", "skeleton") if f in fields],
+        additional_columns_to_retain=[f for f in SIBLING_COLUMNS if f in fields],
     )
     db = SparkAPI(  # type: ignore[no-untyped-call]
         spark_session=spark, break_lineage_method="persist", register_udfs_automatically=False
