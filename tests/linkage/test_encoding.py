@@ -17,7 +17,7 @@ from ctdx.linkage.encoding import (
     dice,
     identity_tokens,
 )
-from ctdx.linkage.normalise import Identity, identity_of, normalise_name, parse_birth_date
+from ctdx.linkage.normalise import BirthDate, Identity, identity_of, normalise_name, parse_birth_date
 
 SECRET = LinkageSecret(bytes(range(32)))
 
@@ -158,3 +158,29 @@ def test_address_parts_are_encoded_only_when_the_config_asks() -> None:
     assert "city" not in Encoder(SECRET).encode(identity)
     encoded = Encoder(SECRET, EncodingConfig(fields=WITH_ADDRESS)).encode(identity)
     assert encoded["city"] is not None and encoded["postcode"] is not None and encoded["street"] is None
+
+
+def test_the_first_given_name_has_its_own_filter_and_equals_a_single_given_name() -> None:
+    # Without flips a one-given-name person's first-name filter is the given-name filter (same key and
+    # permutation); with a middle name it is the first name's alone, as its consonant skeleton is.
+    exact = Encoder(SECRET, PLAINTEXT_ENCODING_CONFIG)
+    single = exact.encode(person("Maria", "Santos"))
+    assert single["first"] == single["given"]
+    compound = exact.encode(Identity(normalise_name("Maria", "Santos", "Guadalupe"), parse_birth_date(None), "f", ()))
+    assert compound["first"] == single["first"] != compound["given"]
+    assert compound["first_skeleton"] == single["first_skeleton"]
+    # A transliteration shares the first name's skeleton, not its bigrams: "Muhammad" and "محمد".
+    latin = exact.encode(person("Muhammad", "Ali"))
+    arabic = exact.encode(person("محمد", "علي"))
+    assert dice(latin["first_skeleton"], arabic["first_skeleton"]) == 1.0
+    assert dice(latin["first"], arabic["first"]) < 0.6
+
+
+def test_an_estimated_age_agrees_with_a_date_in_its_range_better_than_with_a_date_a_year_away() -> None:
+    exact = Encoder(SECRET, PLAINTEXT_ENCODING_CONFIG)
+    born = exact.encode(person("Grace", "Okafor", "2003-09-09"))["birth"]
+    about = exact.encode(Identity(normalise_name("Grace", "Okafor"), BirthDate(2003, year_error=2), "f", ()))["birth"]
+    year_away = exact.encode(person("Grace", "Okafor", "2002-03-20"))["birth"]
+    outside = exact.encode(person("Grace", "Okafor", "2006-09-09"))["birth"]
+    assert dice(born, about) > dice(born, year_away) + 0.1
+    assert dice(outside, about) < dice(born, about) - 0.25
