@@ -70,6 +70,13 @@ def test_the_wilson_interval_holds_the_rate() -> None:
     low, high = wilson(30, 100)
     assert low < 0.3 < high and high - low == pytest.approx(0.18, abs=0.01)
     assert wilson(0, 0) == (0.0, 1.0)
+    # Every rate lies inside its interval, the extremes too: 13 of 13 has an upper end of exactly 1 (rounding
+    # once gave 0.9999999999999998, and a report's risk then exceeded its own upper bound).
+    for trials in range(1, 60):
+        for successes in range(trials + 1):
+            low, high = wilson(successes, trials)
+            assert 0.0 <= low <= successes / trials <= high <= 1.0, (successes, trials)
+    assert wilson(13, 13)[1] == 1.0 and wilson(0, 13)[0] == 0.0
 
 
 # --- the row-by-row scans the attacks replaced, kept to check that the grouped search gives the same answer ---

@@ -37,7 +37,9 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     p = successes / trials
     centre = (p + Z95**2 / (2 * trials)) / (1 + Z95**2 / trials)
     half = Z95 * math.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / (1 + Z95**2 / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The interval holds the rate; rounding alone left 13 successes in 13 trials an upper end of
+    # 0.9999999999999998, below the rate it bounds.
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 class _Groups:
