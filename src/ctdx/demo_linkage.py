@@ -206,6 +206,16 @@ def _store_state(store: Store, org: str, secret: LinkageSecret, today: dt.date) 
     return digest.hexdigest()
 
 
+def _stale_hub(path: Path, hub_url: str) -> bool:
+    """Whether the demo's hub exists and holds packages encoded otherwise than this version encodes."""
+    if not path.exists():
+        return False
+    with Hub(hub_url, create=True) as hub:
+        stored = hub.encoding()
+    expected = json.loads(json.dumps(DEFAULT_ENCODING_CONFIG.describe(), default=str))
+    return stored is not None and stored != expected
+
+
 def _truth(cohort_dir: Path) -> dict[tuple[str, str], str]:
     """(organisation, source record id) -> the generator's person id."""
     with (cohort_dir / "truth.csv").open(encoding="utf-8", newline="") as handle:
@@ -238,6 +248,12 @@ def run_demo_linkage(
     included: dict[str, tuple[SourceRef, ...]] = {}
     state_file = directory / "state.json"
     states = json.loads(state_file.read_text(encoding="utf-8")) if state_file.exists() else {}
+    if _stale_hub(data_dir / "hub.sqlite", hub_url):
+        # The demo's own hub holds packages of an earlier encoding (another format or name salt) and would
+        # refuse every new package: it is derived data, so it starts again.
+        (data_dir / "hub.sqlite").unlink()
+        states = {}
+        on_step("the demo's hub held packages of an earlier encoding; it starts again")
     with Hub(hub_url, create=True) as hub:
         for org in org_codes:
             key = load_signing_key(_signing_key_pem(directory, org))

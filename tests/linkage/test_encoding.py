@@ -67,12 +67,15 @@ def test_day_month_swap_keeps_part_of_the_birth_date() -> None:
 
 def test_unknown_fields_get_no_encoding() -> None:
     identity = Identity(normalise_name("Olena", None), parse_birth_date(None), None, ())
-    unsalted = Encoder(SECRET).encode(identity)
+    unsalted = Encoder(SECRET, EncodingConfig(salt="none")).encode(identity)
     assert unsalted["given"] is not None and unsalted["names"] is not None
     assert unsalted["family"] is None and unsalted["birth"] is None and unsalted["sex"] is None
-    # Name parts salted with the birth date: without one only the composites are sent.
-    encoded = Encoder(SECRET, EncodingConfig(salt="birth-date")).encode(identity)
+    # Name parts salted with the birth date (the default): without one only the composites are sent.
+    assert DEFAULT_ENCODING_CONFIG.salt == "birth-date"
+    encoded = Encoder(SECRET).encode(identity)
     assert encoded["given"] is None and encoded["family"] is None and encoded["names"] is not None
+    dated = Identity(normalise_name("Olena", None), parse_birth_date("1990-04-02"), None, ())
+    assert Encoder(SECRET).encode(dated)["given"] is not None
 
 
 def test_checks_refuse_wrong_lengths_and_unknown_fields() -> None:

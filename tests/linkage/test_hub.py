@@ -176,10 +176,15 @@ def test_a_tampered_package_is_refused(tmp_path: Path) -> None:
 def test_a_package_in_another_encoding_format_is_refused(tmp_path: Path) -> None:
     # Unsalted and birth-date-salted name filters cannot be compared: the hub keeps the first package's
     # encoding description and refuses any other, storing nothing.
+    # The refusal says what differs and what to do (salts are public settings, not secrets).
     hub = new_hub(tmp_path / "hub.sqlite")
     first = hub.receive(package("ngo"))
-    with pytest.raises(ConflictError):
-        hub.receive(package("police", config=EncodingConfig(salt="birth-date")))
+    with pytest.raises(ConflictError) as refused:
+        hub.receive(package("police", config=EncodingConfig(salt="none")))
+    advice = "salt 'none' where the hub has 'birth-date'; build it again with --salt birth-date"
+    assert str(refused.value).endswith(advice)
+    with pytest.raises(ConflictError, match=r": flip probability 0.05 where the hub has 0.02$"):
+        hub.receive(package("police", config=EncodingConfig(flip_probability=0.05)))
     assert hub.case_count() == first.added
 
 
@@ -188,7 +193,7 @@ def test_a_hub_holding_packages_of_an_earlier_encoding_format_says_so_before_lin
     # and the run stops with what to do instead of failing inside the unpacking.
     hub = new_hub(tmp_path / "hub.sqlite")
     hub.receive(package("ngo"))
-    assert hub.encoding_config().salt == "none"
+    assert hub.encoding_config().salt == "birth-date"
     with sqlite3.connect(tmp_path / "hub.sqlite") as db:
         (stored,) = db.execute("select value from hub_setting where name = 'encoding'").fetchone()
         old = {**json.loads(stored), "format": "ctdx-bloom/2"}

@@ -35,7 +35,7 @@ How each filter is made:
      encodings of the same value are never identical.
   3. *Per-field keys* from one secret: a filter of one field says nothing about another field's filters
      (the name parts, ``NAME_PART_FIELDS``, share one key, so that swapped names can be compared).
-  4. *Salting with the birth date* (optional, ``salt="birth-date"``; Chen, Schnell, Armknecht & Heng
+  4. *Salting with the birth date* (the default, ``salt="birth-date"``; Chen, Schnell, Armknecht & Heng
      2022 salt with a record attribute): the tokens of the **given, first given and family names** are
      hashed with the record's full birth date (year and the unordered day-month pair, so a day-month swap
      still links). One name then gives unrelated filters for people born on different days, and the groups of
@@ -46,9 +46,9 @@ How each filter is made:
      missing can still be scored on names: their exposure is the full name's frequency, not a single
      name part's (``attacks`` measures both). ``salt="birth-year"`` salts every name field with the year
      (``salt_window`` neighbouring years too); an attacker who splits people by the year the birth-date
-     filters show still aligns the commonest names within each year, so it is kept only for comparison.
-     The birth-date salt is not the default yet: the scoring's untrained levels give a pair without
-     name-part filters only "all name parts agree", too weak to link a full date with "about 21 years old".
+     filters show still aligns the commonest names within each year, so it is kept only for comparison;
+     ``salt="none"`` keeps every name filter unsalted (a hub that must block records whose birth dates
+     differ or are missing on one name part; bench/linkage/README.md measures what each choice costs).
 
 Dice similarity on balanced filters equals ``1 - hamming / (2m)``; ``dice`` computes it here for the
 plaintext side and tests, and the hub computes the same in DuckDB.
@@ -147,7 +147,7 @@ class EncodingConfig:
     fields: tuple[FieldSpec, ...] = ENCODED_FIELDS
     balanced: bool = True
     flip_probability: float = 0.02
-    salt: Salt = "none"
+    salt: Salt = "birth-date"
     salt_window: int = 0
 
     def __post_init__(self) -> None:

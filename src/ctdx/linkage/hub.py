@@ -244,8 +244,10 @@ class Hub:
         if stored is None:
             db.execute(insert(settings_table).values(name=name, value=value))
         elif stored != value:
+            differences = _encoding_differences(stored, value) if name == "encoding" else ""
             raise ConflictError(
-                f"the package was encoded with another {name.replace('_', ' ')} than the hub's earlier packages",
+                f"the package was encoded with another {name.replace('_', ' ')} than the hub's earlier packages"
+                + differences,
                 setting=name,
             )
 
@@ -364,3 +366,18 @@ class Hub:
 def _aware(moment: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes; they were written in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _encoding_differences(stored: str, received: str) -> str:
+    """What differs between two encoding descriptions, for the refusal of a package: the hub's and the
+    package's values of each differing item (public settings, such as the name salt; never a secret)."""
+    hub, package = json.loads(stored), json.loads(received)
+    items = [
+        f"{key.replace('_', ' ')} {package.get(key)!r} where the hub has {hub.get(key)!r}"
+        for key in sorted(set(hub) | set(package))
+        if key != "fields" and hub.get(key) != package.get(key)
+    ]
+    if hub.get("fields") != package.get("fields"):
+        items.append("other encoded fields")
+    advice = f"; build it again with --salt {hub['salt']}" if hub.get("salt") != package.get("salt") else ""
+    return f": {', '.join(items)}{advice}" if items else ""
