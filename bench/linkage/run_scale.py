@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ from ctdx.errors import ValidationError  # noqa: E402
 from ctdx.linkage.batch import TRAIN_SAMPLE, EncodedRecords, link_encoded  # noqa: E402
 from ctdx.linkage.blocking import DEFAULT_BLOCKING, Blocking, BlockingRule, candidate_pairs  # noqa: E402
 from ctdx.linkage.clustering import ClusteringConfig  # noqa: E402
-from ctdx.linkage.encoding import Encoder, LinkageSecret  # noqa: E402
+from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, SALTS, Encoder, LinkageSecret  # noqa: E402
 from ctdx.linkage.normalise import identity_of  # noqa: E402
 from ctdx.linkage.scoring import ScoringConfig  # noqa: E402
 
@@ -129,7 +130,9 @@ def load(folder: Path) -> tuple[list[str], list[str], list[dict[str, object]], d
     return ids, orgs, values, truth
 
 
-def _encode_chunk(values: list[dict[str, object]]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], int]:
+def _encode_chunk(
+    values: list[dict[str, object]], salt: str = DEFAULT_ENCODING_CONFIG.salt
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], int]:
     """Normalise and encode one chunk (in a worker): packed filters and presence per field."""
     identities, unreadable = [], 0
     for record in values:
@@ -138,18 +141,20 @@ def _encode_chunk(values: list[dict[str, object]]) -> tuple[dict[str, tuple[np.n
         except ValidationError:
             unreadable += 1
             identities.append(identity_of({k: v for k, v in record.items() if k != "prs_Birthdate"}))
-    batch = Encoder(SECRET).encode_many(identities)
+    batch = Encoder(SECRET, replace(DEFAULT_ENCODING_CONFIG, salt=salt)).encode_many(identities)
     return {name: (f.packed, f.present) for name, f in batch.fields.items()}, unreadable
 
 
-def encode(values: list[dict[str, object]], workers: int) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], int]:
+def encode(
+    values: list[dict[str, object]], workers: int, salt: str = DEFAULT_ENCODING_CONFIG.salt
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], int]:
     size = 20_000
     chunks = [values[i : i + size] for i in range(0, len(values), size)]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_encode_chunk, chunks))
+            parts = list(pool.map(_encode_chunk, chunks, [salt] * len(chunks)))
     else:
-        parts = [_encode_chunk(c) for c in chunks]
+        parts = [_encode_chunk(c, salt) for c in chunks]
     fields = {}
     for name in parts[0][0]:
         fields[name] = (
@@ -218,6 +223,7 @@ def main() -> None:
     parser.add_argument("--scorer", choices=["chunked", "splink"], default="chunked")
     parser.add_argument("--train-sample", type=int, default=TRAIN_SAMPLE, help="Records the model trains on.")
     parser.add_argument("--compare-splink", action="store_true", help="Also score with Splink; compare links.")
+    parser.add_argument("--salt", choices=list(SALTS), default=DEFAULT_ENCODING_CONFIG.salt, help="Name salt.")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     folder = ensure_cohort(args.cases)
@@ -227,7 +233,7 @@ def main() -> None:
     with clock.phase("load"):
         ids, orgs, values, truth = load(folder)
     with clock.phase("normalise_encode"):
-        fields, unreadable = encode(values, args.workers)
+        fields, unreadable = encode(values, args.workers, args.salt)
         del values
     records = EncodedRecords(ids, orgs, {k: v[0] for k, v in fields.items()}, {k: v[1] for k, v in fields.items()})
     _, person = np.unique(np.array([truth[i] for i in ids]), return_inverse=True)
@@ -311,6 +317,7 @@ def main() -> None:
             ).stdout.strip(),
             "workers": args.workers,
             "blocking": args.blocking,
+            "salt": args.salt,
             "blocking_rules": vars(blocking_config),
         },
     }
