@@ -67,8 +67,9 @@ class LshConfig:
     ``rows`` bits lets through. Under the birth-date salt (the default) a record without a full birth date
     has no given or family filter, so the name-part keys that keep such pairs in an unsalted hub are gone;
     on the 2,055-record twins cohort of ``tests/linkage/test_scoring_twins.py`` these bands bring the pair
-    completeness from 0.75 back to 0.83-0.84 at about the unsalted hub's number of candidates (unsalted:
-    0.85), and the expected count's error from +8.6 % back to +4.5 % (unsalted +5.1 %)."""
+    completeness from 0.72-0.75 back to 0.80 at about the unsalted hub's number of candidates (unsalted:
+    0.85), and the expected count's error from +8.5 % to +8.9 % back to +3.7 % to +6.9 % (unsalted +4.4 %
+    to +5.6 %; bench/linkage/README.md)."""
 
     bands: int = 30
     rows: int = 20

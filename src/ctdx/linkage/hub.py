@@ -379,5 +379,7 @@ def _encoding_differences(stored: str, received: str) -> str:
     ]
     if hub.get("fields") != package.get("fields"):
         items.append("other encoded fields")
-    advice = f"; build it again with --salt {hub['salt']}" if hub.get("salt") != package.get("salt") else ""
+    salt = hub.get("salt")
+    choosable = salt in ("none", "birth-date") and salt != package.get("salt")
+    advice = f"; build it again with --salt {salt}" if choosable else ""
     return f": {', '.join(items)}{advice}" if items else ""
