@@ -9,13 +9,18 @@ from ctdx.errors import ValidationError
 from ctdx.linkage.encoding import (
     DEFAULT_ENCODING_CONFIG,
     PLAINTEXT_ENCODING_CONFIG,
+    SALTED_FIELDS,
     WITH_ADDRESS,
     Encoder,
     EncodingConfig,
     LinkageSecret,
     check_encodings,
     dice,
+    field_tokens,
+    field_value,
     identity_tokens,
+    salted,
+    salts,
 )
 from ctdx.linkage.normalise import BirthDate, Identity, identity_of, normalise_name, parse_birth_date
 
@@ -106,6 +111,30 @@ def test_a_batch_encodes_each_record_as_one_at_a_time_does() -> None:
     for i, identity in enumerate(people):
         single = Encoder(SECRET, config).encode(identity)
         assert batch.record(i) == single == batch.record(i + 3 * 2000)
+
+
+@pytest.mark.parametrize(("salt", "window"), [("none", 0), ("birth-date", 0), ("birth-year", 1)])
+def test_a_batch_sets_the_bits_of_each_value_as_its_own_tokens_do(salt: str, window: int) -> None:
+    # The batch looks up the positions of all new values at once; one value's filter from its own tokens
+    # (salted as the encoder salts them) is the reference. Names of different lengths (the bits per bigram
+    # follow the length), compound and missing parts, full and partial dates.
+    config = EncodingConfig(flip_probability=0.0, salt=salt, salt_window=window)  # type: ignore[arg-type]
+    people = [
+        person("Olena", "Kovalenko", "1990-05-12"),
+        person("Al", "Li", "1990-05-12"),
+        person("Maria Guadalupe", "Santos Santos", "1985-12-01"),
+        identity_of({"prs_FirstName": "Bartholomew-Alexander", "prs_Birthdate": "1985"}),
+        identity_of({"prs_SecondName": "Nguyen"}),
+        identity_of({"prs_FirstName": "محمد", "prs_SecondName": "علي", "prs_Birthdate": "2001-02-03"}),
+    ]
+    encoder = Encoder(SECRET, config)
+    batch = encoder.encode_many(people)
+    for index, identity in enumerate(people):
+        for name in config.field_names:
+            tokens = sorted(field_tokens(name, field_value(identity, name)))
+            if name in SALTED_FIELDS[salt]:
+                tokens = salted(tokens, salts(identity, config))
+            assert batch.record(index)[name] == encoder.encode_field(name, tokens), (index, name)
 
 
 def test_salting_with_the_birth_year_separates_one_name_across_years() -> None:

@@ -474,6 +474,21 @@ class Encoder:
         ids = self._token_ids_of(spec.name, tokens)
         return self._tables[spec.name][ids, :k].reshape(-1)
 
+    def _values_positions(self, spec: FieldSpec, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """``_value_positions`` of many values at once, in numpy (under a salt nearly every record's value
+        is new): the same positions in the same order."""
+        self._token_ids_of(spec.name, [t for tokens in token_lists for t in tokens])
+        table = self._token_ids[spec.name]
+        counts = np.fromiter((len(tokens) for tokens in token_lists), dtype=np.int64, count=len(token_lists))
+        ids = np.fromiter((table[t] for tokens in token_lists for t in tokens), dtype=np.int64, count=int(counts.sum()))
+        k = np.full(counts.shape, spec.hashes, dtype=np.int64)
+        if spec.feature_bits:  # round half to even, as Python's round
+            share = np.rint(spec.feature_bits / np.maximum(counts, 1)).astype(np.int64)
+            k = np.minimum(spec.hashes, np.maximum(1, share))
+        rows = self._tables[spec.name][ids]
+        kept = np.arange(spec.hashes)[None, :] < np.repeat(k, counts)[:, None]
+        return np.split(rows[kept], np.cumsum(counts * k)[:-1])
+
     def _filters(self, spec: FieldSpec, positions: Sequence[np.ndarray]) -> tuple[U8Array, BoolArray]:
         """Packed hardened filters of one field from each record's set positions."""
         count = len(positions)
@@ -522,26 +537,19 @@ class Encoder:
                     cache.clear()
                 salted_field = spec.name in SALTED_FIELDS[self.config.salt]
                 values = [field_value(identity, spec.name) for identity in chunk]
-                keys = list(zip(values, record_salts, strict=True)) if salted_field else values
+                keys: list[Hashable] = list(zip(values, record_salts, strict=True)) if salted_field else values
                 missing = {k: v for k, v in zip(keys, values, strict=True) if k not in cache}
-                if missing:  # hash the chunk's new tokens in one go
-                    new_tokens: list[str] = []
-                    for key, value in missing.items():
-                        tokens = field_tokens(spec.name, value)
-                        new_tokens.extend(salted(tokens, key[1]) if salted_field else tokens)  # type: ignore[index]
-                    self._token_ids_of(spec.name, new_tokens)
-                positions = []
-                for identity, salt in zip(chunk, record_salts, strict=True):
-                    value = field_value(identity, spec.name)
-                    key = (value, salt) if salted_field else value
-                    found = cache.get(key)
-                    if found is None:
-                        tokens = field_tokens(spec.name, value)
-                        found = cache[key] = self._value_positions(
-                            spec, salted(sorted(tokens), salt) if salted_field else sorted(tokens)
-                        )
-                    positions.append(found)
-                parts[spec.name].append(self._filters(spec, positions))
+                if missing:
+                    # Tokenise each new value once, hash the chunk's new tokens in one go, then look the
+                    # values' positions up (under a salt nearly every record's value is new).
+                    token_lists = [
+                        salted(sorted(field_tokens(spec.name, value)), key[1])  # type: ignore[index]
+                        if salted_field
+                        else sorted(field_tokens(spec.name, value))
+                        for key, value in missing.items()
+                    ]
+                    cache.update(zip(missing, self._values_positions(spec, token_lists), strict=True))
+                parts[spec.name].append(self._filters(spec, [cache[key] for key in keys]))
         fields = {}
         for spec in self.config.fields:
             width = self.config.encoded_bytes(spec)
