@@ -114,6 +114,8 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
     db = SparkAPI(  # type: ignore[no-untyped-call]
         spark_session=spark, break_lineage_method="persist", register_udfs_automatically=False
     )
+    # A session links again (a hub process, the next run): the previous run's records view goes first.
+    spark.catalog.dropTempView("ctdx_records")
     linker = Linker(db.register(frame, table_name="ctdx_records"), settings, log_level=config.log_level)
     trained = records >= config.min_records_to_train
     if trained:
@@ -139,5 +141,6 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         for a, b, p, sib in rows
         if p is not None and not math.isnan(float(p))
     )
+    spark.catalog.dropTempView("ctdx_records")  # the session keeps no encodings once the pairs are scored
     logging.getLogger(__name__).info("scored %d pairs on Spark", len(pairs))
     return Scoring(pairs=pairs, trained=trained, prior=prior, twins_cannot_link=apart)
