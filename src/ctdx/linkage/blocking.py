@@ -179,11 +179,13 @@ class Blocking:
 
 # The names-only rule is capped lowest: its blocks are the people sharing a full name, whose pairs grow
 # with the square of the cohort (LD5 100k: the cap of 20 drops 1,751 keys and 0.3 % of pair completeness).
+# The skeletons keep transliterations (محمد علي / Mohammed Ali share no bigram, only consonant frames).
 DEFAULT_BLOCKING = Blocking(
     rules=(
         BlockingRule(("names",), (26,), 40, max_block=20),
         BlockingRule(("given", "family"), (14, 14), 30, max_block=50),
         BlockingRule(("names", "birth"), (12, 12), 30),
+        BlockingRule(("skeleton",), (26,), 20, max_block=20),
     ),
     max_block=100,
 )
