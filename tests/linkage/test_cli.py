@@ -102,6 +102,17 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     refused = runner.invoke(app, ["hub", "link", "--database", database, "--twins", "sometimes"])
     assert refused.exit_code == ValidationError.exit_code
     assert "apart, learned, may-link" in refused.output
+    # The path for large hubs (packed arrays, vectorised blocking, chunked scoring) counts the same persons,
+    # stores a person id per case, and keeps the declaration and the twin policy.
+    arrays = json.loads(run("hub", "link", "--database", database, "--arrays", "--json"))
+    assert arrays["distinct_persons"] == len(people) and arrays["records"] == summary["records"]
+    assert arrays["one_record_per_person"] == ["police"] and arrays["twins"] == summary["twins"]
+    assert arrays["organisations"] == summary["organisations"] and arrays["overlap"] == summary["overlap"]
+    with sqlite3.connect(tmp_path / "hub.sqlite") as db:
+        stored = dict(db.execute("select person_id, count(*) from hub_case group by person_id").fetchall())
+    assert None not in stored and len(stored) == len(people)
+    other = runner.invoke(app, ["hub", "link", "--database", database, "--backend", "ray"])
+    assert other.exit_code == ValidationError.exit_code and "duckdb or spark" in other.output
 
 
 def test_a_tampered_package_file_is_refused_with_the_integrity_exit_code(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.encoding import Encoder, LinkageSecret
 from ctdx.linkage.normalise import identity_of
 from ctdx.linkage.scoring import ScoringConfig
-from tests.linkage.cohort import COHORT
+from tests.linkage.cohort import COHORT, ORGANISATIONS
 
 pytest.importorskip("pyspark", reason="the Spark backend needs the spark extra (pyspark)")
 if shutil.which("java") is None:
@@ -93,3 +94,22 @@ def test_the_em_band_rule_reads_the_same_first_bits_on_spark(spark: Any) -> None
     for i, uid in enumerate(records.ids):
         expected = int("".join(map(str, bits[i])), 2) if records.present["birth"][i] else None
         assert rows[uid] == expected
+
+
+def test_a_hub_links_on_spark_as_on_duckdb(spark: Any, tmp_path: Path) -> None:
+    # `ctdx hub link --backend spark`: the hub's stored encodings, as arrays, scored on the active session.
+    from tests.linkage.test_hub import new_hub, package
+
+    hub = new_hub(tmp_path / "hub.sqlite")
+    for org in ORGANISATIONS:
+        hub.receive(package(org))
+    config = ClusteringConfig(threshold=0.9, samples=0)
+    on_duckdb = hub.link(ScoringConfig(mode="privacy"), config, arrays=True)
+    on_spark = hub.link(ScoringConfig(mode="privacy"), config, backend="spark")
+    assert on_spark.persons == on_duckdb.persons and on_spark.count == on_duckdb.count
+    assert on_spark.candidate_pairs == on_duckdb.candidate_pairs > 0
+    assert len(set(on_spark.persons.values())) == len({e.person for e in COHORT if e.consent})
+    assert set(hub.persons().values()) == set(on_spark.persons.values())
+    # The same session links again (a hub process's next run): the previous run's view is not in the way.
+    assert hub.link(ScoringConfig(mode="privacy"), config, backend="spark").persons == on_spark.persons
+    hub.close()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ctdx.cli.console import cli_errors, console
-from ctdx.errors import InputFileError
+from ctdx.errors import InputFileError, ValidationError
 from ctdx.linkage.hub import Hub, hub_database_status, safe_url, upgrade_hub_database
 
 if TYPE_CHECKING:
@@ -110,6 +110,18 @@ def link_command(
     database: str = DATABASE,
     threshold: float = THRESHOLD,
     twins: str = TWINS,
+    arrays: bool = typer.Option(
+        False,
+        "--arrays",
+        help="Link the encodings as packed arrays (vectorised blocking, chunked scoring): for hubs of 100,000s "
+        "of cases and more. Default: one object per case, for hubs of thousands.",
+    ),
+    backend: str = typer.Option(
+        "duckdb",
+        "--backend",
+        help="Where Splink scores: duckdb (in process) or spark (Splink's Spark backend, for hubs that outgrow "
+        "one machine; needs the spark extra and Java 17; always links arrays). Default: duckdb.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Link every contributed case into persons and report distinct victims and overlap."""
@@ -117,8 +129,15 @@ def link_command(
     from ctdx.linkage.scoring import ScoringConfig, twin_policy
 
     with cli_errors(), Hub(database) as hub:
+        if backend not in ("duckdb", "spark"):
+            raise ValidationError("the linkage backend must be duckdb or spark", field="backend")
         scoring = ScoringConfig(mode="privacy", twins=twin_policy(twins))
-        result = hub.link(scoring, ClusteringConfig(threshold=threshold))
+        result = hub.link(
+            scoring,
+            ClusteringConfig(threshold=threshold),
+            arrays=arrays,
+            backend="spark" if backend == "spark" else "duckdb",
+        )
     if as_json:
         typer.echo(json.dumps(result.summary(), indent=1, sort_keys=True))
     else:

@@ -7,7 +7,10 @@ organisation it names, and only if it was encoded under the same secret and conf
 before it (checked by the secret's public fingerprint, which the hub can also be given before the first
 package: ``expect_secret``). A re-contributed case replaces its earlier
 version; a case listed as withdrawn is deleted. ``link`` runs the privacy-mode linkage over everything
-stored and records a person id per case and the run's summary (counts only).
+stored and records a person id per case and the run's summary (counts only). A hub of thousands of cases
+links its cases as objects with string blocking keys (``linking.link``); ``arrays=True`` links the packed
+encodings as arrays (``batch.link_encoded``: vectorised blocking, chunked scoring, array clustering), the
+path for 100,000s of cases and more, and ``backend="spark"`` scores them on Splink's Spark backend.
 
 A package may declare that its organisation holds one record per person (``contribution``). The hub keeps
 the declaration with the package, and an organisation counts as declared when its latest package (by
@@ -27,6 +30,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import create_engine, delete, func, insert, make_url, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -38,6 +42,7 @@ from ctdx.linkage.hub_schema import HubSchemaStatus, hub_status, upgrade_hub
 from ctdx.linkage.hub_tables import cases, organisations, packages, runs, settings_table
 
 if TYPE_CHECKING:  # the linkage engine (Splink, DuckDB) is imported only when the hub links
+    from ctdx.linkage.batch import Backend, EncodedRecords
     from ctdx.linkage.clustering import ClusteringConfig
     from ctdx.linkage.linking import LinkageInput, LinkageResult
     from ctdx.linkage.scoring import ScoringConfig
@@ -297,28 +302,60 @@ class Hub:
         latest = {org: bool(declared) for org, declared in rows}
         return frozenset(org for org, declared in latest.items() if declared)
 
-    def link(self, scoring: ScoringConfig | None = None, clustering: ClusteringConfig | None = None) -> LinkageResult:
+    def encoded_records(self) -> EncodedRecords:
+        """Every stored case's encodings as packed arrays (``batch.EncodedRecords``), in ``inputs``' order."""
+        from ctdx.linkage.batch import EncodedRecords
+
+        self.encoding_config()  # refuses stored packages of another format with a clear message
+        with self.engine.connect() as db:
+            rows = db.execute(
+                select(cases.c.org_id, cases.c.case_ref, cases.c.encodings).order_by(cases.c.org_id, cases.c.case_ref)
+            ).all()
+        packed = {s.name: np.zeros((len(rows), self.config.encoded_bytes(s)), np.uint8) for s in self.config.fields}
+        present = {s.name: np.zeros(len(rows), np.bool_) for s in self.config.fields}
+        for index, row in enumerate(rows):
+            for name, value in _unpack(row.encodings, self.config).items():
+                if value is not None:
+                    packed[name][index] = np.frombuffer(value, np.uint8)
+                    present[name][index] = True
+        return EncodedRecords([f"{r.org_id}:{r.case_ref}" for r in rows], [r.org_id for r in rows], packed, present)
+
+    def link(
+        self,
+        scoring: ScoringConfig | None = None,
+        clustering: ClusteringConfig | None = None,
+        *,
+        arrays: bool = False,
+        backend: Backend = "duckdb",
+    ) -> LinkageResult:
         """Link every stored case, store the person id of each and the run's summary, and return the result.
 
         The organisations that declared one record per person are those of ``one_record_per_person``, whatever
-        ``clustering`` says: the declaration is the organisations' to make, in their signed packages."""
-        inputs = self.inputs()
-        if not inputs:
-            raise NotFoundError("the hub holds no contributed case to link")
+        ``clustering`` says: the declaration is the organisations' to make, in their signed packages.
+        ``arrays`` and ``backend``: the module docstring (the Spark backend always links arrays)."""
         from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG
         from ctdx.linkage.linking import link
         from ctdx.linkage.scoring import ScoringConfig
 
+        if backend not in ("duckdb", "spark"):
+            raise ValidationError("the linkage backend must be duckdb or spark", field="backend")
         config = replace(clustering or DEFAULT_CLUSTERING_CONFIG, one_record_per_person=self.one_record_per_person())
-        result = link(inputs, scoring or ScoringConfig(mode="privacy"), config)
+        scoring = scoring or ScoringConfig(mode="privacy")
+        if arrays or backend == "spark":
+            result = self._link_arrays(scoring, config, backend)
+        else:
+            inputs = self.inputs()
+            if not inputs:
+                raise NotFoundError("the hub holds no contributed case to link")
+            result = link(inputs, scoring, config)
         result = replace(result, salt=self.encoding_config().salt)
         with self.engine.begin() as db:
-            for record in inputs:
-                org_id, case_ref = record.unique_id.split(":", 1)
+            for unique_id, person in result.persons.items():
+                org_id, case_ref = unique_id.split(":", 1)
                 db.execute(
                     update(cases)
                     .where((cases.c.org_id == org_id) & (cases.c.case_ref == case_ref))
-                    .values(person_id=result.persons[record.unique_id])
+                    .values(person_id=person)
                 )
             db.execute(
                 insert(runs).values(
@@ -328,6 +365,42 @@ class Hub:
                 )
             )
         return result
+
+    def _link_arrays(self, scoring: ScoringConfig, clustering: ClusteringConfig, backend: Backend) -> LinkageResult:
+        from ctdx.linkage.batch import link_encoded
+        from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
+        from ctdx.linkage.linking import LinkageResult, organisation_overlap, person_ids
+        from ctdx.linkage.scoring import twins_cannot_link
+
+        records = self.encoded_records()
+        if not records.ids:
+            raise NotFoundError("the hub holds no contributed case to link")
+        candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
+        linked = link_encoded(records, (candidates.left, candidates.right), scoring, clustering, backend=backend)
+        persons = person_ids(dict(zip(records.ids, linked.labels.tolist(), strict=True)))
+        organisations, overlap = organisation_overlap(
+            dict(zip(records.ids, records.organisations, strict=True)), persons
+        )
+        return LinkageResult(
+            persons=persons,
+            count=linked.count,
+            records=len(records.ids),
+            candidate_pairs=linked.scored_pairs,
+            links=int(linked.link_pairs[0].size),
+            trained=linked.trained,
+            mode="privacy",
+            organisations=organisations,
+            overlap=overlap,
+            twins=scoring.twins,
+            twins_cannot_link=twins_cannot_link(scoring.twins, linked.trained),
+            seconds=linked.seconds,
+            one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(records.organisations))),
+            blocking={
+                "max_block": DEFAULT_BLOCKING.max_block,
+                "dropped_keys": candidates.dropped_keys,
+                "dropped_pairs": candidates.dropped_pairs,
+            },
+        )
 
     def persons(self) -> dict[tuple[str, str], str | None]:
         """The person id of each stored case (``None`` before the first run or after a replacement)."""

@@ -154,8 +154,8 @@ def link(
         # The default model's probabilities are judgement, not fitted to the hub's data: count person ids.
         count = replace(count, expected=None)
     seconds = {"score": scored_at - started, "cluster": time.perf_counter() - scored_at}
-    persons = _person_ids(clusters)
-    organisations, overlap = _overlap(inputs, persons)
+    persons = person_ids(clusters)
+    organisations, overlap = organisation_overlap({r.unique_id: r.organisation for r in inputs}, persons)
     return LinkageResult(
         persons=persons,
         count=count,
@@ -197,7 +197,7 @@ def captured_by(
     return by_names, by_birth
 
 
-def _person_ids(clusters: Mapping[str, int]) -> dict[str, str]:
+def person_ids(clusters: Mapping[str, int]) -> dict[str, str]:
     """A person id per record: a digest of the cluster's smallest record id, so it is stable across runs
     while that record stays in the cluster."""
     first: dict[int, str] = {}
@@ -208,13 +208,15 @@ def _person_ids(clusters: Mapping[str, int]) -> dict[str, str]:
     return {uid: names[number] for uid, number in clusters.items()}
 
 
-def _overlap(
-    inputs: Sequence[LinkageInput], persons: Mapping[str, str]
+def organisation_overlap(
+    organisation_of: Mapping[str, str], persons: Mapping[str, str]
 ) -> tuple[dict[str, OrganisationSummary], dict[tuple[str, str], int]]:
+    """Per organisation its cases, persons and persons also known elsewhere; per pair of organisations the
+    persons both know. ``organisation_of`` maps each record id to its organisation."""
     organisations_of: dict[str, set[str]] = defaultdict(set)
-    cases = Counter(r.organisation for r in inputs)
-    for record in inputs:
-        organisations_of[persons[record.unique_id]].add(record.organisation)
+    cases = Counter(organisation_of.values())
+    for uid, organisation in organisation_of.items():
+        organisations_of[persons[uid]].add(organisation)
     overlap: Counter[tuple[str, str]] = Counter()
     persons_of: Counter[str] = Counter()
     shared_of: Counter[str] = Counter()
