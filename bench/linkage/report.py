@@ -16,12 +16,15 @@ import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = {"febrl4": 0, "febrl3": 1, "febrl2": 2}
+ORDER = {"febrl4": 0, "febrl3": 1, "febrl2": 2, "febrl1": 3}
 SYSTEM_ORDER = {"exact-hmac": 0, "splink": 1, "clkhash+anonlink": 2, "ctdx-plaintext": 3, "ctdx-privacy": 4}
 TITLES = {
     "febrl4": "FEBRL4: link A-B (5,000 + 5,000 records, 5,000 true cross pairs)",
     "febrl3": "FEBRL3: dedupe (5,000 records, 2,000 entities, 6,538 true pairs)",
     "febrl2": "FEBRL2: dedupe (5,000 records, 4,000 entities, 1,934 true pairs)",
+    "febrl1": "FEBRL1: dedupe (1,000 records, 500 entities, 500 true pairs)",
+    "ld5-10000": "LD5 10k: `ctdx sample --cases 10000 --orgs 5 --seed 1` (10,000 records, 7,861 persons)",
+    "ld5-100000": "LD5 100k: `ctdx sample --cases 100000 --orgs 5 --seed 1` (100,000 records, 78,838 persons)",
 }
 
 
@@ -93,6 +96,7 @@ def collect(runs: Path) -> tuple[list[dict[str, object]], list[dict[str, object]
                 "reduction_ratio": m.get("blocking", {}).get("reduction_ratio"),
                 "pair_completeness": m.get("blocking", {}).get("pair_completeness"),
                 "count_range": m.get("count_range"),
+                "expected_count_error": m.get("expected_count_error"),
                 "wall_s": timing.get("wall"),
                 "cpu_s": (timing["user"] + timing["system"]) if "user" in timing else None,
                 "peak_mb": timing["peak_kb"] / 1024 if "peak_kb" in timing else run.get("peak_rss_mb"),
@@ -131,6 +135,8 @@ def _count(row: dict[str, object]) -> str:
     if row.get("count_range"):
         low, high = row["count_range"]  # type: ignore[misc]
         text += f" [{low}–{high}]"
+    if row.get("expected_count_error") is not None:
+        text += f", expected {float(row['expected_count_error']):+.1%}"  # type: ignore[arg-type]
     return text.replace("%", " %")
 
 
@@ -158,7 +164,7 @@ def tables(rows: list[dict[str, object]]) -> str:
                 f"| {_count(r)} | {_f(r['bcubed_f1'])} | {blocking} | {_f(r['wall_s'], 1)} | {_f(r['cpu_s'], 1)} "
                 f"| {_f(r['peak_mb'], 0)} | {_f(load[0], 1)}–{_f(load[1], 1)} |"  # type: ignore[index]
             )
-        if any("pairwise_cross_f1" in r for r in chosen) and dataset.startswith("ld4"):
+        if any("pairwise_cross_f1" in r for r in chosen) and dataset.startswith(("ld4", "ld5")):
             out.append(
                 "\nCross- and within-organisation pairs (P / R / F1):\n\n"
                 "| system | profile | method | t | pairwise cross | pairwise within | post-cluster cross "

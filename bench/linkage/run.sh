@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The linkage benchmark side by side in one run (issue 6, benchmarks.md B8): anchors and ours on FEBRL 2/3/4
-# and LD4, profiles P-min and P-full, each run in its own process under `timeout` and `/usr/bin/time -v`.
+# The linkage benchmark side by side in one run (issue 6, benchmarks.md B8): anchors and ours on FEBRL 1-4,
+# LD4 and the 10,000-record ctdx sample cohort LD5 (ld5-10000; ld5-100000 on request), profiles P-min and P-full, each run in its own process under `timeout` and `/usr/bin/time -v`.
 #
 #   bash bench/linkage/run.sh                  # everything
 #   SYSTEMS="exact splink anon" bash bench/linkage/run.sh   # anchors only
@@ -18,7 +18,7 @@ VENVS="$ROOT/bench/.venvs"
 OUT="${OUT:-$HERE/results/run}"
 PYTHON="${PYTHON:-python3.11}"
 SYSTEMS="${SYSTEMS:-exact splink anon ours attack}"
-DATASETS="${DATASETS:-febrl4 febrl3 febrl2 ld4-s0}"
+DATASETS="${DATASETS:-febrl4 febrl3 febrl2 febrl1 ld4-s0 ld5-10000}"
 PROFILES="${PROFILES:-P-min P-full}"
 OURS_MODES="${OURS_MODES:-privacy plaintext}"
 LD4_SEEDS="${LD4_SEEDS:-0}"
@@ -69,6 +69,9 @@ main() {  # one function, read whole before it runs: editing this file mid-run i
         RL="$(venv rl $RL_PINS)" || { echo "cannot create the rl venv" >&2; exit 1; }
         "$RL" "$HERE/export_febrl.py" >&2 || exit 1
         "$PYTHON" "$HERE/split_orgs.py" --orgs 4 --seeds $LD4_SEEDS >&2 || exit 1
+        # LD5: the ctdx sample cohorts asked for, as the anchors' CSV (the project venv generates them)
+        cohorts="$(tr ' ' '\n' <<<"$DATASETS" | sed -n 's/^ld5-//p' | tr '\n' ' ')"
+        [ -z "$cohorts" ] || "$OURS_PYTHON" "$HERE/export_sample.py" $cohorts >&2 || exit 1
     fi
 
     # 2. Anchors.
@@ -93,7 +96,7 @@ main() {  # one function, read whole before it runs: editing this file mid-run i
         for ds in $DATASETS; do
             case "$ds" in
                 febrl4) methods="greedy" ;;
-                ld4-*) methods="multiparty cc greedy" ;;
+                ld4-* | ld5-*) methods="multiparty cc greedy" ;;
                 *) methods="cc greedy" ;;
             esac
             for profile in $PROFILES; do

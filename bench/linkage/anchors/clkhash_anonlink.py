@@ -8,9 +8,10 @@ clkhash FEBRL4 API tutorial, default keyed BLAKE2b). Candidates: Dice >= t over 
 - ``greedy`` on one file (dedupe): the file compared with itself, pairs with i<j fed to ``greedy_solve`` as a
   single dataset, so groups are cliques of candidates;
 - ``cc`` on one file: the candidate pairs, then connected components;
-- ``multiparty`` on LD4: one dataset per organisation, ``greedy_solve`` over all cross-organisation candidates
-  (anonlink's own multi-party use: at most one record per organisation in a group, so it cannot dedupe
-  within an organisation).
+- ``multiparty`` on LD4 and the sample cohorts (``ld5-*``, whose P-full schema
+  ``clk_schema_sample_full.json`` adds sex and citizenship to P-min's): one dataset per organisation,
+  ``greedy_solve`` over all cross-organisation candidates (anonlink's own multi-party use: at most one
+  record per organisation in a group, so it cannot dedupe within an organisation).
 
 For greedy and multiparty the predicted pairs are the solver's groups; for cc they are the candidates.
 
@@ -23,17 +24,20 @@ import argparse
 import array
 from pathlib import Path
 
-from common import HERE, SECRET, Phases, environment, read_dataset, task_of, write_result
+from common import HERE, SECRET, Phases, environment, is_sample, read_dataset, task_of, write_result
 from evaluate import evaluate
 
 SCHEMAS = {"P-min": HERE / "clk_schema_min.json", "P-full": HERE / "clk_schema_full.json"}
+# P-full of a ctdx sample cohort (ld5-*): P-min's features and the sample's sex and citizenship.
+SAMPLE_FULL_SCHEMA = HERE / "clk_schema_sample_full.json"
 
 
-def encode(rows: list[dict[str, str]], profile: str) -> tuple[list, list[int]]:  # type: ignore[type-arg]
+def encode(rows: list[dict[str, str]], profile: str, sample: bool = False) -> tuple[list, list[int]]:  # type: ignore[type-arg]
     from clkhash import clk
     from clkhash.schema import from_json_file
 
-    with SCHEMAS[profile].open() as handle:
+    path = SAMPLE_FULL_SCHEMA if sample and profile == "P-full" else SCHEMAS[profile]
+    with path.open() as handle:
         schema = from_json_file(handle)
     columns = [f.identifier for f in schema.fields]
     data = [[row[c] for c in columns] for row in rows]
@@ -75,7 +79,7 @@ def main() -> None:
     uids = [row["uid"] for row in rows]
     task = task_of(rows)
     phases.mark("load")
-    clks, popcounts = encode(rows, args.profile)
+    clks, popcounts = encode(rows, args.profile, is_sample(args.dataset))
     phases.mark("encode")
 
     clusters: dict[str, str] = {}

@@ -35,6 +35,22 @@ PROFILES = {
         "state",
     ],
 }
+# The ctdx sample cohorts (``ld5-*``, ``export_sample.py``) have no address; their other fields are these.
+SAMPLE_FULL = ["given_name", "surname", "date_of_birth", "sex", "citizenship"]
+
+
+def profile_columns(dataset: str, profile: str) -> list[str]:
+    """The columns a system reads for ``profile`` on ``dataset``: P-full is FEBRL's address or the sample's
+    sex and citizenship."""
+    if profile == "P-full" and is_sample(dataset):
+        return SAMPLE_FULL
+    return PROFILES[profile]
+
+
+def is_sample(dataset: str) -> bool:
+    return dataset.startswith("ld5-")
+
+
 # Fixed benchmark constant, not a real secret (the anchor note's HMAC/CLK key is one too).
 SECRET = b"ctdx linkage benchmark secret, not a real one"
 

@@ -2,7 +2,8 @@
 
 Unsupervised Fellegi-Sunter, no labels. NameComparison (Jaro-Winkler 0.92/0.88/0.7, term-frequency
 adjustments) on given_name and surname; DateOfBirthComparison on the YYYYMMDD string; P-full adds the
-address comparisons. Blocking: surname OR date_of_birth OR given_name (P-full: OR postcode). Training:
+address comparisons (on a ctdx sample cohort, ``ld5-*``: exact sex and citizenship). Blocking: surname OR
+date_of_birth OR given_name (P-full on FEBRL: OR postcode). Training:
 lambda from deterministic rules at an assumed recall of 0.7, u by random sampling (1e7 pairs, seed 1),
 EM on block_on(date_of_birth) then block_on(surname). Prediction scores every blocked pair once (that
 gives reduction ratio and pair completeness); each threshold t then keeps pairs with probability >= t and
@@ -17,11 +18,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from common import Phases, environment, read_dataset, task_of, write_result
+from common import Phases, environment, is_sample, profile_columns, read_dataset, task_of, write_result
 from evaluate import evaluate
 
 
-def settings(profile: str, link_type: str):  # type: ignore[no-untyped-def]
+def settings(profile: str, link_type: str, sample: bool = False):  # type: ignore[no-untyped-def]
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
@@ -33,7 +34,9 @@ def settings(profile: str, link_type: str):  # type: ignore[no-untyped-def]
         ),
     ]
     blocking = [block_on("surname"), block_on("date_of_birth"), block_on("given_name")]
-    if profile == "P-full":
+    if profile == "P-full" and sample:
+        comparisons += [cl.ExactMatch("sex"), cl.ExactMatch("citizenship")]
+    elif profile == "P-full":
         comparisons += [
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.LevenshteinAtThresholds("address_1", [1, 2]),
@@ -69,9 +72,7 @@ def main() -> None:
     logging.getLogger("splink").setLevel(logging.WARNING)
     rows, truth = read_dataset(args.dataset)
     task = task_of(rows)
-    columns = ["given_name", "surname", "date_of_birth"]
-    if args.profile == "P-full":
-        columns += ["street_number", "address_1", "address_2", "suburb", "postcode", "state"]
+    columns = profile_columns(args.dataset, args.profile)
     frame = pd.DataFrame(
         [{"unique_id": r["uid"], "org": r["file"], **{c: (r[c] or None) for c in columns}} for r in rows]
     )
@@ -83,11 +84,11 @@ def main() -> None:
         link_type = "dedupe_only"
     else:
         tables = [
-            db_api.register(part.drop(columns=["org"]), dataset_display_name=str(org))
+            db_api.register(part.drop(columns=["org"]), dataset_display_name=str(org).replace("-", "_"))  # a SQL name
             for org, part in frame.groupby("org", sort=True)
         ]
         link_type = "link_only" if task == "link" else "link_and_dedupe"
-    linker = Linker(tables, settings(args.profile, link_type), log_level=logging.WARNING)
+    linker = Linker(tables, settings(args.profile, link_type, is_sample(args.dataset)), log_level=logging.WARNING)
     phases.mark("load")
 
     swapped = "l.given_name = r.surname and l.surname = r.given_name"
