@@ -401,7 +401,11 @@ class ScoringConfig:
     mode: Mode = "privacy"
     predict_threshold: float = 0.01
     min_records_to_train: int = 2000
-    u_max_pairs: float = 1e6
+    # Random pairs for u. At 1e6 the seed of the sample alone moved the privacy model's λ threefold on
+    # 10,000 records of ``ctdx sample`` (5.6e-6 to 1.6e-5 over five seeds; true 1.5e-5): the rare name levels'
+    # u rested on a few dozen pairs. At 1e7 it moves by about 10 % (6.7e-6 to 8.2e-6), for about 20 CPU-s
+    # more per link (bench/linkage/README.md, "FEBRL1 and the ctdx sample cohorts").
+    u_max_pairs: float = 1e7
     seed: int = 1
     log_level: int = logging.ERROR
     keep_model: bool = False
