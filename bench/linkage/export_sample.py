@@ -23,6 +23,7 @@ import unicodedata
 from pathlib import Path
 
 from gen_cohort import ensure_cohort
+from run_scale import load
 
 HERE = Path(__file__).resolve().parent
 COLUMNS = ["rec_id", "given_name", "surname", "date_of_birth", "sex", "citizenship", "entity_id", "file"]
@@ -35,29 +36,24 @@ def clean(text: str) -> str:
 
 
 def rows(folder: Path) -> list[dict[str, str]]:
-    """The cohort's records in the benchmark columns, organisation files in name order."""
-    with (folder / "truth.csv").open(encoding="utf-8", newline="") as handle:
-        truth = {(r["org"], r["source_record_id"]): r["person_id"] for r in csv.DictReader(handle)}
+    """The cohort's records in the benchmark columns, read by ``run_scale.load`` as ours reads them."""
+    ids, orgs, values, truth = load(folder)
     out = []
-    for path in sorted(folder.glob("*.csv")):
-        if path.name == "truth.csv":
-            continue
-        with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                given = " ".join(row[c] for c in ("prs_FirstName", "prs_MiddleName") if row.get(c))
-                birth = row.get("prs_Birthdate", "")
-                out.append(
-                    {
-                        "rec_id": row["source_record_id"],
-                        "given_name": clean(given),
-                        "surname": clean(row.get("prs_SecondName", "")),
-                        "date_of_birth": birth[:10].replace("-", "") if len(birth) >= 10 else "",
-                        "sex": clean(row.get("prs_Gender", "")),
-                        "citizenship": clean(row.get("prs_Citizenship", "")),
-                        "entity_id": truth[(path.stem, row["source_record_id"])],
-                        "file": path.stem,
-                    }
-                )
+    for uid, org, record in zip(ids, orgs, values, strict=True):
+        given = " ".join(str(record[c]) for c in ("prs_FirstName", "prs_MiddleName") if record.get(c))
+        birth = str(record.get("prs_Birthdate", ""))
+        out.append(
+            {
+                "rec_id": uid.removeprefix(f"{org}:"),
+                "given_name": clean(given),
+                "surname": clean(str(record.get("prs_SecondName", ""))),
+                "date_of_birth": birth[:10].replace("-", "") if len(birth) >= 10 else "",
+                "sex": clean(str(record.get("prs_Gender", ""))),
+                "citizenship": clean(";".join(record.get("prs_Citizenship", ()))),  # type: ignore[arg-type]
+                "entity_id": truth[uid],
+                "file": org,
+            }
+        )
     return out
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The linkage benchmark side by side in one run (issue 6, benchmarks.md B8): anchors and ours on FEBRL 1-4,
-# LD4 and the 10,000-record ctdx sample cohort LD5 (ld5-10000; ld5-100000 on request), profiles P-min and P-full, each run in its own process under `timeout` and `/usr/bin/time -v`.
+# LD4 and the 10,000-record ctdx sample cohort LD5 (ld5-10000; ld5-100000 on request), profiles P-min and
+# P-full, each run in its own process under `timeout` and `/usr/bin/time -v`.
 #
 #   bash bench/linkage/run.sh                  # everything
 #   SYSTEMS="exact splink anon" bash bench/linkage/run.sh   # anchors only
