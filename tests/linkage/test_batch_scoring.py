@@ -16,13 +16,13 @@ from ctdx.linkage.batch import (
     PairModel,
     link_encoded,
     load_records,
-    log2_factors,
+    pair_levels,
     score_chunked,
     train_model,
 )
 from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
 from ctdx.linkage.clustering import ClusteringConfig
-from ctdx.linkage.scoring import ScoringConfig, log2_odds, probabilities, train_linker
+from ctdx.linkage.scoring import ScoringConfig, factors_of, log2_odds, probabilities, train_linker
 from tests.linkage.cohort import encoded_cohort
 
 IntArray = np.ndarray
@@ -61,7 +61,8 @@ def test_chunked_weights_equal_splinks_prediction(cohort: tuple[EncodedRecords, 
         zip(pairs[0].tolist(), pairs[1].tolist(), strict=True)
     )
     # A small chunk size: the pairs go through DuckDB in many chunks.
-    factors, siblings = log2_factors(records, (left, right), model, chunk_bytes=64 * 1024)
+    levels, siblings = pair_levels(records, (left, right), model, chunk_bytes=64 * 1024)
+    factors = factors_of(levels, model.comparisons)
     weights = np.array([r[2] for r in rows], dtype=np.float64)
     chances = np.array([r[3] for r in rows], dtype=np.float64)
     assert np.abs(factors + log2_odds(model.prior) - weights).max() < 1e-9
@@ -112,4 +113,4 @@ def test_bad_input_is_refused(cohort: tuple[EncodedRecords, tuple, IntArray]) ->
         link_encoded(records, pairs, config, scorer="exact")  # type: ignore[arg-type]
     model = train_model(records, config)
     with pytest.raises(ValidationError):
-        log2_factors(records, (pairs[0], pairs[1][:-1]), model)
+        pair_levels(records, (pairs[0], pairs[1][:-1]), model)

@@ -113,3 +113,25 @@ def test_a_hub_links_on_spark_as_on_duckdb(spark: Any, tmp_path: Path) -> None:
     # The same session links again (a hub process's next run): the previous run's view is not in the way.
     assert hub.link(ScoringConfig(mode="privacy"), config, backend="spark").persons == on_spark.persons
     hub.close()
+
+
+def test_a_trained_model_scores_on_spark_as_on_duckdb(spark: Any) -> None:
+    # Enough records for EM: both backends train (their u samples differ), then refine λ and u over the
+    # pairs they scored (``scoring.refined_pairs``), and must agree on the links and the count.
+    from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
+    from tests.linkage.cohort import encoded_cohort
+
+    records, persons = encoded_cohort(2100, 5, 11, b"spark training test secret, not real")
+    candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
+    pairs = (candidates.left, candidates.right)
+    config = ClusteringConfig(threshold=0.9, samples=0)
+    on_duckdb = link_encoded(records, pairs, ScoringConfig(mode="privacy"), config, scorer="splink")
+    on_spark = link_encoded(records, pairs, ScoringConfig(mode="privacy"), config, backend="spark")
+    assert on_duckdb.trained and on_spark.trained
+    duckdb_links = set(zip(*(a.tolist() for a in on_duckdb.link_pairs), strict=True))
+    spark_links = set(zip(*(a.tolist() for a in on_spark.link_pairs), strict=True))
+    assert len(duckdb_links & spark_links) >= 0.9 * max(len(duckdb_links), len(spark_links)) > 0
+    assert on_duckdb.count.expected is not None and on_spark.count.expected is not None
+    assert on_spark.count.expected == pytest.approx(on_duckdb.count.expected, rel=0.02)
+    right = [persons[a] == persons[b] for a, b in spark_links]
+    assert sum(right) > 0.95 * len(right)

@@ -10,12 +10,13 @@ Scoring (``scorer="chunked"``, the default on DuckDB) trains the model as ``scor
 (``scoring.train_linker``: same levels, λ rule, u sampling, EM passes), on all records up to
 ``train_sample`` and on a random sample of that many records above it, and then computes the match weights
 itself: the model is linear in its levels, so a pair's weight is the prior's log2 odds plus, per
-comparison, the log2 Bayes factor of the first level whose SQL condition holds (``scoring.level_weights``).
+comparison, the log2 Bayes factor of the first level whose SQL condition holds (``scoring.ComparisonLevels``).
 DuckDB evaluates those same conditions on the pairs in chunks whose encodings are gathered by numpy, and
 the results stay arrays (record indexes, probabilities, sibling flags): no exploded key row per pair, no
 retained encodings in a prediction table, no Python object per pair. At 1,000,000 records Splink's own
 prediction over 11.9 M pairs reached 21.7 GiB (bench/linkage/README.md, "Scale"); this is why we write the
-evaluation ourselves. λ is refined over all scored pairs as ``score_pairs`` does.
+evaluation ourselves. λ and u are refined over the scored pairs as ``score_pairs`` refines them
+(``scoring.refined_model``).
 
 ``scorer="splink"`` keeps the former path: the candidate pairs reach Splink through its exploded-key
 blocking (each pair gets its own key, listed in the key lists of its two records) and
@@ -41,12 +42,15 @@ from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_arrays
 from ctdx.linkage.scoring import (
     SIM_MACRO,
+    U_FLOOR,
+    ComparisonLevels,
     ScoredPair,
     ScoringConfig,
     TrainedLinker,
-    level_weights,
+    comparison_levels,
+    factors_of,
     probabilities,
-    refined_prior,
+    refined_model,
     score_pairs,
     siblings_sql,
     train_linker,
@@ -246,10 +250,10 @@ class ScoredArrays:
 
 @dataclass(frozen=True)
 class PairModel:
-    """What the chunked scorer needs of a trained linker: per comparison its levels as (SQL condition, log2
-    Bayes factor), λ, whether EM ran, and the SQL condition of the cannot-link pairs ("FALSE" if none)."""
+    """What the chunked scorer needs of a trained linker: its comparisons (``scoring.ComparisonLevels``), λ,
+    whether EM ran, and the SQL condition of the cannot-link pairs ("FALSE" if none)."""
 
-    comparisons: tuple[tuple[tuple[str, float], ...], ...]
+    comparisons: tuple[ComparisonLevels, ...]
     prior: float
     trained: bool
     siblings: str
@@ -258,25 +262,11 @@ class PairModel:
     def of(cls, model: TrainedLinker, scoring: ScoringConfig) -> PairModel:
         apart = twins_cannot_link(scoring.twins, model.trained)
         return cls(
-            tuple(tuple(levels) for levels in level_weights(model.linker)),
+            comparison_levels(model.linker),
             model.prior,
             model.trained,
             siblings_sql(scoring.mode, model.fields) if apart else "FALSE",
         )
-
-    def weight_sql(self) -> str:
-        """The sum of the pair's log2 Bayes factors (without the prior) as one SQL expression."""
-        terms = []
-        for levels in self.comparisons:
-            cases = " ".join(
-                f"ELSE {_literal(w)}" if sql == "ELSE" else f"WHEN {sql} THEN {_literal(w)}" for sql, w in levels
-            )
-            terms.append(f"(CASE {cases} END)")
-        return " + ".join(terms) if terms else "0.0"
-
-
-def _literal(value: float) -> str:
-    return f"CAST('{value!r}' AS DOUBLE)" if not np.isfinite(value) else repr(value)
 
 
 def _subset(records: EncodedRecords, rows: IntArray) -> EncodedRecords:
@@ -328,11 +318,12 @@ def train_model(records: EncodedRecords, scoring: ScoringConfig, sample: int = T
         connection.close()
 
 
-def log2_factors(
+def pair_levels(
     records: EncodedRecords, pairs: tuple[IntArray, IntArray], model: PairModel, chunk_bytes: int = CHUNK_BYTES
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """Per candidate pair the sum of its log2 Bayes factors under ``model`` and whether it is a
-    cannot-link, evaluated by DuckDB on chunks of pairs (about ``chunk_bytes`` of gathered encodings each)."""
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.bool_]]:
+    """Per candidate pair its level in each comparison of ``model`` (a row per pair, a column per
+    comparison: ``scoring.factors_of`` weighs them) and whether it is a cannot-link, evaluated by DuckDB on
+    chunks of pairs (about ``chunk_bytes`` of gathered encodings each)."""
     import pyarrow as pa
 
     left, right = pairs
@@ -342,11 +333,9 @@ def log2_factors(
     step = max(1, chunk_bytes // max(width, 1))
     names = list(records.packed)
     columns = ", ".join(f"{name}_{side}::BLOB::BIT AS {name}_{side}" for name in names for side in "lr")
-    query = (
-        f"SELECT {model.weight_sql()} AS w, coalesce({model.siblings}, FALSE) AS sib "
-        f"FROM (SELECT {columns} FROM ctdx_chunk)"
-    )
-    factors = np.empty(left.size, dtype=np.float64)
+    levels_sql = ", ".join(f"{c.level_sql()}::SMALLINT AS g{i}" for i, c in enumerate(model.comparisons))
+    query = f"SELECT {levels_sql}, coalesce({model.siblings}, FALSE) AS sib FROM (SELECT {columns} FROM ctdx_chunk)"
+    levels = np.empty((left.size, len(model.comparisons)), dtype=np.int16)
     siblings = np.empty(left.size, dtype=bool)
     connection = _connect()
     try:
@@ -367,12 +356,12 @@ def log2_factors(
             result = connection.execute(query).fetchnumpy()
             connection.unregister("ctdx_chunk")
             del chunk
-            weights = np.asarray(result["w"], dtype=np.float64)
-            factors[start:stop] = np.where(np.ma.getmaskarray(result["w"]), np.nan, weights)
+            for i in range(len(model.comparisons)):
+                levels[start:stop, i] = np.asarray(result[f"g{i}"], dtype=np.int16)
             siblings[start:stop] = np.asarray(result["sib"], dtype=bool)
     finally:
         connection.close()
-    return factors, siblings
+    return levels, siblings
 
 
 def score_chunked(
@@ -384,18 +373,22 @@ def score_chunked(
     model: PairModel | None = None,
 ) -> ScoredArrays:
     """Score ``pairs`` as ``scoring.score_pairs`` would (module docstring), returning arrays: the pairs
-    Splink's prediction would return (probability at the trained λ at least ``predict_threshold``), with
-    their probabilities at λ refined over them (trained privacy models, as ``score_pairs``)."""
+    Splink's prediction would return (probability at the trained λ at least ``predict_threshold``, or
+    ``U_FLOOR`` times that for a trained model, whose λ and u are then refined over them as ``score_pairs``
+    refines them), kept when their refined probability reaches ``predict_threshold``."""
     model = model or train_model(records, scoring, train_sample)
-    factors, siblings = log2_factors(records, pairs, model, chunk_bytes)
-    keep = ~np.isnan(factors)
-    keep &= probabilities(np.where(keep, factors, 0.0), model.prior) >= scoring.predict_threshold
-    factors, siblings = factors[keep], siblings[keep]
+    levels, siblings = pair_levels(records, pairs, model, chunk_bytes)
+    factors = factors_of(levels, model.comparisons)
+    floor = scoring.predict_threshold * (U_FLOOR if model.trained else 1.0)
+    keep = probabilities(factors, model.prior) >= floor
+    levels, factors, siblings = levels[keep], factors[keep], siblings[keep]
     left, right = pairs[0][keep], pairs[1][keep]
     prior = model.prior
     if model.trained:
-        prior = refined_prior(factors, len(records.ids), prior)
-    return ScoredArrays(left, right, probabilities(factors, prior), siblings, model.trained, prior)
+        factors, prior = refined_model(levels, model.comparisons, len(records.ids), prior)
+    chances = probabilities(factors, prior)
+    keep = chances >= scoring.predict_threshold
+    return ScoredArrays(left[keep], right[keep], chances[keep], siblings[keep], model.trained, prior)
 
 
 @dataclass(frozen=True)

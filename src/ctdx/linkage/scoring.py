@@ -17,7 +17,10 @@ Training follows Splink's advice (benchmarks.md B1): λ from a deterministic rul
 random sampling, m by EM in two passes blocked on different fields. The rule needs both training keys (a
 name and a birth date) on both records, so its recall is the recall on fully known pairs times the share
 of pairs whose two records carry both keys (``key_coverage``): without that factor, data where half the
-birth dates are missing (``ctdx sample``: 47 %) would get a λ about four times too small.
+birth dates are missing (``ctdx sample``: 47 %) would get a λ about four times too small. After the
+scoring, a trained privacy model refines u and λ over the pairs it scored (``refined_model``): u without
+the matches that the random sample holds (a hub's λ is large enough for them to count), then λ by EM with
+m and u fixed.
 Term-frequency adjustments are off in privacy mode: they need exact-equality tokens and would leak value
 frequencies.
 
@@ -49,7 +52,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -504,19 +507,139 @@ def train_linker(
     return TrainedLinker(linker, tuple(fields), trained, prior)
 
 
-def level_weights(linker: Any) -> list[list[tuple[str, float]]]:
-    """Per comparison of a trained linker, its levels in Splink's order as (SQL condition, log2 Bayes
-    factor); the null level weighs 0 and the else level's condition is ``"ELSE"``. The match weight of a
-    pair is the prior's log2 odds plus, per comparison, the weight of the first level whose condition holds:
-    what ``batch`` evaluates itself to score millions of pairs without Splink's prediction table."""
+# The least share of its sampled value a level's u keeps when the matches are taken out of it
+# (``ComparisonLevels.u_without_matches``): at most log2(10) = 3.3 bits more weight for the level.
+U_FLOOR = 0.1
+
+
+@dataclass(frozen=True)
+class ComparisonLevels:
+    """One comparison of a trained linker, its levels in Splink's order: the SQL conditions (``"ELSE"`` for
+    the else level), whether each is the null level, m, and u as random sampling measured it (0 and 0 for
+    the null level, which weighs nothing). A pair's match weight is the prior's log2 odds plus, per
+    comparison, the weight of the first level whose condition holds: what ``batch`` and ``score_pairs``
+    evaluate themselves (``level_sql``, ``factors_of``) to score pairs without Splink's weights."""
+
+    conditions: tuple[str, ...]
+    null: tuple[bool, ...]
+    m: tuple[float, ...]
+    u: tuple[float, ...]
+
+    def level_sql(self) -> str:
+        """The index of the first level whose condition holds, as one SQL expression."""
+        whens = " ".join(f"WHEN {sql} THEN {i}" for i, sql in enumerate(self.conditions) if sql != "ELSE")
+        return f"(CASE {whens} ELSE {len(self.conditions) - 1} END)"
+
+    def u_without_matches(self, prior: float) -> npt.NDArray[np.float64]:
+        """u with the matches of the random sample taken out, for a data set whose λ is ``prior``.
+
+        Random pairs are not all non-matches: λ of them match, and fall in each level with its m. What
+        sampling measures at a level is λ m + (1 - λ) u, which Splink takes as u: harmless when λ is tiny,
+        not in a hub, where a person's records are all in the data. FEBRL3 (λ = 5e-4) measured 1.7e-4 for
+        "given and family agree" where its non-matches give 5e-7, so agreeing names weighed 11 bits instead
+        of 19 (the true u, from the non-matches of FEBRL's ground truth: a scratch measurement). Solved for
+        u: (sampled - λ m) / (1 - λ), at least ``U_FLOOR`` of the sampled value (noise, and an m that EM
+        overstates, would take it to zero or below), renormalised over the levels."""
+        m, sampled = np.array(self.m), np.array(self.u)
+        corrected = np.maximum((sampled - prior * m) / (1.0 - prior), U_FLOOR * sampled)
+        total = corrected.sum()
+        return corrected / total if total > 0 else sampled
+
+    def weights(self, prior: float | None = None) -> npt.NDArray[np.float64]:
+        """The log2 Bayes factor of each level (0 for the null level); with ``prior``, from u without the
+        matches (``u_without_matches``), else from u as sampled."""
+        u = np.array(self.u) if prior is None else self.u_without_matches(prior)
+        m = np.array(self.m)
+        known = ~np.array(self.null)
+        result = np.zeros(len(self.conditions), dtype=np.float64)
+        result[known] = np.log2(np.maximum(m[known], 1e-300) / np.maximum(u[known], 1e-300))
+        return result
+
+
+def comparison_levels(linker: Any) -> tuple[ComparisonLevels, ...]:
+    """The comparisons of a linker (``ComparisonLevels``); privacy mode only, as term-frequency
+    adjustments give a level no single weight."""
     comparisons = []
     for comparison in linker._settings_obj.comparisons:
         if comparison._has_tf_adjustments:
             raise ConfigError("level weights cannot carry term-frequency adjustments: use privacy mode")
+        levels = comparison.comparison_levels
         comparisons.append(
-            [(str(level.sql_condition), float(level._log2_bayes_factor)) for level in comparison.comparison_levels]
+            ComparisonLevels(
+                tuple(str(level.sql_condition) for level in levels),
+                tuple(bool(level.is_null_level) for level in levels),
+                tuple(0.0 if level.is_null_level else float(level.m_probability) for level in levels),
+                tuple(0.0 if level.is_null_level else float(level.u_probability) for level in levels),
+            )
         )
-    return comparisons
+    return tuple(comparisons)
+
+
+def factors_of(
+    levels: npt.NDArray[np.integer[Any]], comparisons: Sequence[ComparisonLevels], prior: float | None = None
+) -> npt.NDArray[np.float64]:
+    """Per pair the sum of its log2 Bayes factors; ``levels`` holds a row per pair and a column per
+    comparison (the level index, ``ComparisonLevels.level_sql``). ``prior``: as ``ComparisonLevels.weights``."""
+    if levels.ndim != 2 or levels.shape[1] != len(comparisons):
+        raise ValidationError("one level per pair and comparison", field="levels")
+    factors = np.zeros(levels.shape[0], dtype=np.float64)
+    for column, comparison in enumerate(comparisons):
+        factors += comparison.weights(prior)[levels[:, column]]
+    return factors
+
+
+def refined_model(
+    levels: npt.NDArray[np.integer[Any]], comparisons: Sequence[ComparisonLevels], records: int, prior: float
+) -> tuple[npt.NDArray[np.float64], float]:
+    """A trained privacy model refined over its scored pairs: u without the matches of the random sample
+    (``ComparisonLevels.u_without_matches``) at ``prior``, the rule-based λ, then λ by EM over the pairs
+    with m and that u fixed (``refined_prior``), never below ``prior``. Returns the pairs' log2 Bayes
+    factors under that u, and λ.
+
+    The matches are taken out at the rule-based λ, not at the refined one, because the rule's λ is a lower
+    bound in privacy mode (``refined_prior``): only matches sure to be in the sample come out, and a λ that
+    EM overestimates cannot make u too small. Taking them out at the refined λ, in turn with λ until both
+    settle, gained more on FEBRL (names and birth date: FEBRL4 F1 at 0.9 0.915 against 0.880) but fed any
+    excess of λ back into u: on ``ctdx sample`` 10k with sex and citizenship, whose refined λ already
+    exceeds the truth, precision at 0.9 fell from 1.000 to 0.93 (bench/linkage/README.md, "u without the
+    matches"). λ stays at ``prior`` or above for the same reason: where blocking proposes few of the true
+    pairs and each carries little evidence against the number of all pairs, EM's λ has no fixed point above
+    zero and shrinks at every step (LD5 at 1,000,000 records, pair completeness 0.31)."""
+    factors = factors_of(levels, comparisons, prior)
+    return factors, max(refined_prior(factors, records, prior), prior)
+
+
+def levels_query(comparisons: Sequence[ComparisonLevels], siblings: str, table: str) -> str:
+    """The SQL that reads, per predicted pair of ``table``, its ids, whether it is a cannot-link
+    (``siblings``) and its level in each comparison (columns ``g0``, ``g1``, ...): ``refined_pairs``' input."""
+    columns = ", ".join(f"CAST({c.level_sql()} AS SMALLINT) AS g{i}" for i, c in enumerate(comparisons))
+    return f"SELECT unique_id_l, unique_id_r, coalesce({siblings}, FALSE) AS sib, {columns} FROM {table}"
+
+
+def refined_pairs(
+    found: Mapping[str, Any], comparisons: Sequence[ComparisonLevels], records: int, prior: float, threshold: float
+) -> tuple[tuple[ScoredPair, ...], float]:
+    """The pairs ``levels_query`` read (columns as arrays), scored under the model refined over them
+    (``refined_model``), those at ``threshold`` or above; and the refined λ."""
+    levels = np.column_stack([np.asarray(found[f"g{i}"], dtype=np.int16) for i in range(len(comparisons))])
+    factors, prior = refined_model(levels, comparisons, records, prior)
+    chances = probabilities(factors, prior)
+    keep = chances >= threshold
+    left, right, siblings = (np.asarray(found[k])[keep] for k in ("unique_id_l", "unique_id_r", "sib"))
+    pairs = tuple(
+        ScoredPair(str(a), str(b), float(p), bool(sib))
+        for a, b, p, sib in zip(left, right, chances[keep], siblings, strict=True)
+    )
+    return pairs, prior
+
+
+def set_u(linker: Any, comparisons: Sequence[ComparisonLevels], prior: float) -> None:
+    """Write u without the matches at ``prior`` (the rule-based λ, as ``refined_model`` takes them out) into
+    the linker, so that a saved model is the one that scored."""
+    for comparison, levels in zip(linker._settings_obj.comparisons, comparisons, strict=True):
+        for level, u in zip(comparison.comparison_levels, levels.u_without_matches(prior), strict=True):
+            if not level.is_null_level:
+                level.u_probability = float(u)
 
 
 def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig = DEFAULT_SCORING_CONFIG) -> Scoring:
@@ -524,23 +647,32 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
 
     Candidates are pairs sharing a blocking key; the model is trained with EM when there are at least
     ``config.min_records_to_train`` records, else it keeps the default probabilities (``train_linker``).
+    A trained privacy model then has its λ and u refined over the pairs it scored (``refined_model``).
     """
     model = train_linker(connection, table, records, config)
     linker, fields, trained, prior = model.linker, model.fields, model.trained, model.prior
-    privacy = config.mode == "privacy"
-    predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold, warning_mode="never")
+    refine = trained and config.mode == "privacy"
+    # Refining u and λ (``refined_model``) lifts a pair's odds (u: by at most 1 / U_FLOOR per comparison):
+    # pairs down to U_FLOOR times the threshold are predicted too, and dropped after if still below it.
+    floor = config.predict_threshold * (U_FLOOR if refine else 1.0)
+    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
     apart = twins_cannot_link(config.twins, trained)
     siblings = siblings_sql(config.mode, fields) if apart else "FALSE"
-    rows = connection.execute(
-        f"SELECT unique_id_l, unique_id_r, match_weight, coalesce({siblings}, FALSE) FROM {predictions.physical_name}"
-    ).fetchall()
-    kept = [(str(a), str(b), float(w), bool(sib)) for a, b, w, sib in rows if w is not None and not math.isnan(w)]
-    # Splink's match weight is the prior's log2 odds plus the pair's log2 Bayes factors.
-    factors = np.array([w for _, _, w, _ in kept], dtype=np.float64) - log2_odds(prior)
-    if trained and privacy:
-        prior = refined_prior(factors, records, prior)
-    chances = probabilities(factors, prior)
-    pairs = tuple(ScoredPair(a, b, float(p), sib) for (a, b, _, sib), p in zip(kept, chances, strict=True))
+    table_name = predictions.physical_name
+    if refine:
+        comparisons = comparison_levels(linker)
+        found = connection.execute(levels_query(comparisons, siblings, table_name)).fetchnumpy()
+        set_u(linker, comparisons, prior)
+        pairs, prior = refined_pairs(found, comparisons, records, prior, config.predict_threshold)
+    else:
+        rows = connection.execute(
+            f"SELECT unique_id_l, unique_id_r, match_weight, coalesce({siblings}, FALSE) FROM {table_name}"
+        ).fetchall()
+        kept = [(str(a), str(b), float(w), bool(s)) for a, b, w, s in rows if w is not None and not math.isnan(w)]
+        # Splink's match weight is the prior's log2 odds plus the pair's log2 Bayes factors.
+        factors = np.array([w for _, _, w, _ in kept], dtype=np.float64) - log2_odds(prior)
+        chances = probabilities(factors, prior)
+        pairs = tuple(ScoredPair(a, b, float(p), sib) for (a, b, _, sib), p in zip(kept, chances, strict=True))
     predictions.drop_table_from_database_and_remove_from_cache()
     model_json = linker.misc.save_model_to_json() if config.keep_model else None
     return Scoring(pairs=pairs, trained=trained, prior=prior, model=model_json, twins_cannot_link=apart)

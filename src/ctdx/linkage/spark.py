@@ -10,8 +10,9 @@ similarity the comparisons call, ``ctdx_sim``, is registered as a temporary **SQ
 
 the fraction of agreeing bits, as ``scoring.SIM_MACRO`` computes it in DuckDB on ``BIT`` columns.
 Comparisons, training (λ from the deterministic training rule, u by random sampling, m by EM on
-``scoring.em_rules``, translated by ``spark_em_rule``), the prediction threshold and the sibling rule are
-those of ``scoring``; only the database differs. Privacy
+``scoring.em_rules``, translated by ``spark_em_rule``), the refinement of λ and u over the scored pairs
+(``scoring.refined_pairs``), the prediction threshold and the sibling rule are those of ``scoring``; only
+the database differs. Privacy
 mode only: plaintext deduplication stays inside one organisation and never needs a cluster.
 
 Local mode (``spark_session("local[1]")``) is what the tests run; on a cluster pass the session of the
@@ -29,12 +30,16 @@ from typing import Any
 from ctdx.errors import ConfigError
 from ctdx.linkage.scoring import (
     SIBLING_COLUMNS,
+    U_FLOOR,
     ScoredPair,
     Scoring,
     ScoringConfig,
+    comparison_levels,
     default_prior,
     em_rules,
+    levels_query,
     privacy_comparisons,
+    refined_pairs,
     siblings_sql,
     training_recall,
     twins_cannot_link,
@@ -129,18 +134,27 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
         for rule in em_rules(config.mode, fields):
             linker.training.estimate_parameters_using_expectation_maximisation(spark_em_rule(rule))
-    predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold, warning_mode="never")
+        prior = float(linker._settings_obj._probability_two_random_records_match)
+    # A trained model is refined over the pairs it scored, as on DuckDB (``scoring.score_pairs``).
+    floor = config.predict_threshold * (U_FLOOR if trained else 1.0)
+    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
     apart = twins_cannot_link(config.twins, trained)
     siblings = siblings_sql("privacy", fields) if apart else "FALSE"
-    rows = spark.sql(
-        f"SELECT unique_id_l, unique_id_r, match_probability, coalesce({siblings}, FALSE) "
-        f"FROM {predictions.physical_name}"
-    ).collect()
-    pairs = tuple(
-        ScoredPair(str(a), str(b), float(p), bool(sib))
-        for a, b, p, sib in rows
-        if p is not None and not math.isnan(float(p))
-    )
+    if trained:
+        comparisons = comparison_levels(linker)
+        rows = spark.sql(levels_query(comparisons, siblings, predictions.physical_name)).toArrow()
+        found = {name: rows.column(name).to_numpy(zero_copy_only=False) for name in rows.column_names}
+        pairs, prior = refined_pairs(found, comparisons, records, prior, config.predict_threshold)
+    else:
+        collected = spark.sql(
+            f"SELECT unique_id_l, unique_id_r, match_probability, coalesce({siblings}, FALSE) "
+            f"FROM {predictions.physical_name}"
+        ).collect()
+        pairs = tuple(
+            ScoredPair(str(a), str(b), float(p), bool(sib))
+            for a, b, p, sib in collected
+            if p is not None and not math.isnan(float(p))
+        )
     spark.catalog.dropTempView("ctdx_records")  # the session keeps no encodings once the pairs are scored
     logging.getLogger(__name__).info("scored %d pairs on Spark", len(pairs))
     return Scoring(pairs=pairs, trained=trained, prior=prior, twins_cannot_link=apart)
