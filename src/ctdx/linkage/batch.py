@@ -42,13 +42,13 @@ from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_arrays
 from ctdx.linkage.scoring import (
     SIM_MACRO,
-    U_FLOOR,
     ComparisonLevels,
     ScoredPair,
     ScoringConfig,
     TrainedLinker,
     comparison_levels,
     factors_of,
+    prediction_floor,
     probabilities,
     refined_model,
     score_pairs,
@@ -374,12 +374,12 @@ def score_chunked(
 ) -> ScoredArrays:
     """Score ``pairs`` as ``scoring.score_pairs`` would (module docstring), returning arrays: the pairs
     Splink's prediction would return (probability at the trained λ at least ``predict_threshold``, or
-    ``U_FLOOR`` times that for a trained model, whose λ and u are then refined over them as ``score_pairs``
+    ``scoring.prediction_floor`` for a trained model, whose λ and u are then refined over them as ``score_pairs``
     refines them), kept when their refined probability reaches ``predict_threshold``."""
     model = model or train_model(records, scoring, train_sample)
     levels, siblings = pair_levels(records, pairs, model, chunk_bytes)
     factors = factors_of(levels, model.comparisons)
-    floor = scoring.predict_threshold * (U_FLOOR if model.trained else 1.0)
+    floor = prediction_floor(scoring, model.trained)
     keep = probabilities(factors, model.prior) >= floor
     levels, factors, siblings = levels[keep], factors[keep], siblings[keep]
     left, right = pairs[0][keep], pairs[1][keep]

@@ -633,6 +633,14 @@ def refined_pairs(
     return pairs, prior
 
 
+def prediction_floor(config: ScoringConfig, refined: bool) -> float:
+    """The lowest match probability a scorer keeps before the model is refined. Refining u and λ
+    (``refined_model``) lifts a pair's odds (u: by at most 1 / U_FLOOR per comparison), so a model that will
+    be refined keeps pairs down to U_FLOOR times ``config.predict_threshold``; those still below the
+    threshold afterwards are dropped (``refined_pairs``, ``batch.score_chunked``)."""
+    return config.predict_threshold * (U_FLOOR if refined else 1.0)
+
+
 def set_u(linker: Any, comparisons: Sequence[ComparisonLevels], prior: float) -> None:
     """Write u without the matches at ``prior`` (the rule-based λ, as ``refined_model`` takes them out) into
     the linker, so that a saved model is the one that scored."""
@@ -652,9 +660,7 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     model = train_linker(connection, table, records, config)
     linker, fields, trained, prior = model.linker, model.fields, model.trained, model.prior
     refine = trained and config.mode == "privacy"
-    # Refining u and λ (``refined_model``) lifts a pair's odds (u: by at most 1 / U_FLOOR per comparison):
-    # pairs down to U_FLOOR times the threshold are predicted too, and dropped after if still below it.
-    floor = config.predict_threshold * (U_FLOOR if refine else 1.0)
+    floor = prediction_floor(config, refine)
     predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
     apart = twins_cannot_link(config.twins, trained)
     siblings = siblings_sql(config.mode, fields) if apart else "FALSE"

@@ -30,7 +30,6 @@ from typing import Any
 from ctdx.errors import ConfigError
 from ctdx.linkage.scoring import (
     SIBLING_COLUMNS,
-    U_FLOOR,
     ScoredPair,
     Scoring,
     ScoringConfig,
@@ -38,6 +37,7 @@ from ctdx.linkage.scoring import (
     default_prior,
     em_rules,
     levels_query,
+    prediction_floor,
     privacy_comparisons,
     refined_pairs,
     siblings_sql,
@@ -136,7 +136,7 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
             linker.training.estimate_parameters_using_expectation_maximisation(spark_em_rule(rule))
         prior = float(linker._settings_obj._probability_two_random_records_match)
     # A trained model is refined over the pairs it scored, as on DuckDB (``scoring.score_pairs``).
-    floor = config.predict_threshold * (U_FLOOR if trained else 1.0)
+    floor = prediction_floor(config, trained)
     predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
     apart = twins_cannot_link(config.twins, trained)
     siblings = siblings_sql("privacy", fields) if apart else "FALSE"
