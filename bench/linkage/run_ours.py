@@ -42,7 +42,7 @@ from evaluate import blocked_pairs, evaluate  # noqa: E402
 
 from ctdx.errors import ValidationError  # noqa: E402
 from ctdx.linkage.blocking import encoding_blocking_keys, token_blocking_keys  # noqa: E402
-from ctdx.linkage.clustering import ClusteringConfig, cluster_scored  # noqa: E402
+from ctdx.linkage.clustering import ClusteringConfig, PersonCount, cluster_scored  # noqa: E402
 from ctdx.linkage.encoding import SALTS, WITH_ADDRESS, Encoder, EncodingConfig, LinkageSecret  # noqa: E402
 from ctdx.linkage.linking import LinkageInput, captured_by, link  # noqa: E402
 from ctdx.linkage.normalise import identity_of  # noqa: E402
@@ -128,6 +128,29 @@ DATASETS = [
     "ld5-100000",
     "sample",
 ]
+
+
+def overlap_figures(
+    ids: list[str],
+    organisations: list[str],
+    truth: dict[str, str],
+    clusters: dict[str, int],
+    count: PersonCount,
+    trained: bool,
+) -> dict[str, float | int | None]:
+    """The persons two organisations share, summed over the pairs of organisations: in the truth, by the
+    person ids (clusters) and expected (``clustering.expected_overlap``, a trained model only)."""
+
+    def shared(group_of: dict[str, object]) -> int:
+        held: dict[object, set[str]] = {}
+        for uid, org in zip(ids, organisations, strict=True):
+            held.setdefault(group_of[uid], set()).add(org)
+        return sum(len(orgs) * (len(orgs) - 1) // 2 for orgs in held.values())
+
+    expected = None
+    if trained and count.expected_overlap is not None:
+        expected = round(sum(value for _, _, value in count.expected_overlap), 1)
+    return {"true": shared(dict(truth)), "person_ids": shared(dict(clusters)), "expected": expected}
 
 
 def main() -> None:
@@ -264,6 +287,8 @@ def main() -> None:
             metrics["expected_count"] = expected
             metrics["expected_count_error"] = None if expected is None else (expected - entities) / entities
             metrics["cluster_cpu_seconds"] = cluster_cpu
+            if len(set(organisations)) > 1:
+                metrics["overlap"] = overlap_figures(ids, organisations, truth, clusters, count, result.trained)
             rows.append({"threshold": threshold, "declared": sorted(declared), "metrics": metrics})
             pw = metrics["pairwise"]
             print(
@@ -275,6 +300,13 @@ def main() -> None:
                 f"unscored true pairs {count.unscored_pairs:.0f})",
                 file=sys.stderr,
             )
+            if "overlap" in metrics:
+                shared = metrics["overlap"]
+                print(
+                    f"  persons shared by two organisations, summed over the pairs: truth {shared['true']}, "  # type: ignore[index]
+                    f"person ids {shared['person_ids']}, expected {shared['expected']}",  # type: ignore[index]
+                    file=sys.stderr,
+                )
     hardening = []
     if args.mode == "privacy":
         hardening = [] if args.unbalanced else ["balanced"]

@@ -7,8 +7,8 @@ the demo hub; nobody else is), builds a signed contribution from its own store
 and the demo hub (a SQLite database of its own, ``hub.sqlite``, beside the organisations' store) registers
 their public keys, verifies and stores the packages and links them. The demo then compares the hub's
 count and its range with the generator's truth (``truth.csv``: the persons behind the contributed cases)
-and the hub's overlap between organisations with the true overlap. Only the demo can do this comparison,
-because it holds the truth and the linkage secret; the hub holds neither.
+and the hub's overlap between organisations (by the person ids, and expected) with the true overlap. Only
+the demo can do this comparison, because it holds the truth and the linkage secret; the hub holds neither.
 
 Running it again records no consent twice. An organisation whose store has not changed since its last
 contribution (same cases, same consent decisions, same day, secret and encoding config: ``state.json``)
@@ -79,6 +79,7 @@ class LinkageOutcome:
     high: int = 0
     truth: int = 0
     overlap: dict[tuple[str, str], int] = field(default_factory=dict)
+    expected_overlap: dict[tuple[str, str], float] = field(default_factory=dict)
     true_overlap: dict[tuple[str, str], int] = field(default_factory=dict)
     pair_precision: float = 0.0
     pair_recall: float = 0.0
@@ -122,11 +123,16 @@ class LinkageOutcome:
                 f"  {org}: {outcome.included:,} contributed, {outcome.withdrawn:,} without a data-sharing consent "
                 f"(withdrawn), {outcome.left_out} left out; {hub_did}"
             )
-        for pair in sorted(set(self.overlap) | set(self.true_overlap)):
-            out.append(
-                f"  {pair[0]} and {pair[1]} share {self.overlap.get(pair, 0):,} persons "
-                f"(truth {self.true_overlap.get(pair, 0):,})"
+        for pair in sorted(set(self.overlap) | set(self.expected_overlap) | set(self.true_overlap)):
+            confident = self.overlap.get(pair, 0)
+            truth = f"truth {self.true_overlap.get(pair, 0):,}"
+            shared = (
+                f"about {self.expected_overlap[pair]:,.0f} persons "
+                f"(expected; {confident:,} by confident links; {truth})"
+                if pair in self.expected_overlap
+                else f"{confident:,} persons ({truth})"
             )
+            out.append(f"  {pair[0]} and {pair[1]} share {shared}")
         out.append(
             f"  pairs of cases linked: precision {self.pair_precision:.3f}, recall {self.pair_recall:.3f} "
             f"(against the truth); CPU seconds: "
@@ -315,6 +321,11 @@ def run_demo_linkage(
     outcome.overlap = {
         (str(o["organisations"][0]), str(o["organisations"][1])): int(o["persons"]) for o in summary["overlap"]
     }
+    outcome.expected_overlap = {
+        (str(o["organisations"][0]), str(o["organisations"][1])): float(o["expected_persons"])
+        for o in summary["overlap"]
+        if "expected_persons" in o
+    }
     outcome.true_overlap = _true_overlap(true_person)
     true_pairs = _pairs(_groups(true_person).values())
     found_pairs = _pairs(_groups(hub_person).values())
@@ -355,6 +366,9 @@ def _as_json(outcome: LinkageOutcome) -> dict[str, object]:
         "relative_error": outcome.relative_error,
         "truth_in_range": outcome.truth_in_range,
         "overlap": [{"organisations": list(k), "persons": v} for k, v in sorted(outcome.overlap.items())],
+        "expected_overlap": [
+            {"organisations": list(k), "persons": v} for k, v in sorted(outcome.expected_overlap.items())
+        ],
         "true_overlap": [{"organisations": list(k), "persons": v} for k, v in sorted(outcome.true_overlap.items())],
         "pair_precision": outcome.pair_precision,
         "pair_recall": outcome.pair_recall,

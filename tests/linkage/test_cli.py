@@ -8,8 +8,10 @@ import json
 import re
 import sqlite3
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ctdx.cli.main import app
@@ -270,3 +272,46 @@ def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it
     # their age-only birth date, have no name-part filter under the salt and still link on all name parts.
     people = {e.person for e in COHORT if e.consent}
     assert summary["distinct_persons"] == len(people)
+
+
+def test_the_hub_reports_the_expected_overlap_beside_the_person_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    # A trained model's run (the count and overlap expected from the probabilities): the police and the NGO
+    # share one person for sure and one at 0.6, which the person ids (threshold 0.9) leave out; the summary
+    # states both and how the expectation is made, and the CLI prints both.
+    from ctdx.cli.hub import print_linkage_result
+    from ctdx.linkage.clustering import OVERLAP_METHOD, ClusteringConfig, cluster_scored
+    from ctdx.linkage.linking import LinkageResult, organisation_overlap, person_ids
+    from ctdx.linkage.scoring import ScoredPair
+
+    ids = ["ngo:1", "police:1", "ngo:2", "police:2", "hotline:1"]
+    organisation_of = {uid: uid.split(":")[0] for uid in ids}
+    pairs = [ScoredPair("ngo:1", "police:1", 0.99, False), ScoredPair("ngo:2", "police:2", 0.6, False)]
+    clusters, count = cluster_scored(ids, pairs, ClusteringConfig(threshold=0.9), list(organisation_of.values()))
+    persons = person_ids(clusters)
+    organisations, overlap = organisation_overlap(organisation_of, persons)
+    result = LinkageResult(persons, count, len(ids), 2, 1, True, "privacy", organisations, overlap, "apart", True)
+    summary = result.summary()
+    assert summary["overlap"] == [
+        {"organisations": ["ngo", "police"], "persons": 1, "expected_persons": pytest.approx(1.6)}
+    ]
+    assert summary["overlap_expected_method"] == OVERLAP_METHOD
+    print_linkage_result(result)
+    assert "ngo and police share about 2 persons (expected; 1 by confident links)" in capsys.readouterr().out
+    # Without a trained model there is no expectation: the person ids' overlap alone.
+    untrained = LinkageResult(
+        persons,
+        replace(count, expected=None, expected_overlap=None),
+        len(ids),
+        2,
+        1,
+        False,
+        "privacy",
+        organisations,
+        overlap,
+        "apart",
+        True,
+    )
+    assert untrained.summary()["overlap"] == [{"organisations": ["ngo", "police"], "persons": 1}]
+    assert "overlap_expected_method" not in untrained.summary()
+    print_linkage_result(untrained)
+    assert "ngo and police share 1 person\n" in capsys.readouterr().out

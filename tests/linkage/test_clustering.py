@@ -290,3 +290,61 @@ def test_the_expected_count_never_joins_what_the_rules_keep_apart() -> None:
     assert declared.estimate == 2 and declared.expected == pytest.approx(3 - 0.95)
     _, undeclared = cluster_scored(ids, pairs, ClusteringConfig(), organisations)
     assert undeclared.expected < declared.expected
+
+
+def test_the_expected_overlap_counts_the_persons_two_organisations_share() -> None:
+    # Certain pairs: the expectation is the overlap of the persons. Ana is known to all three organisations,
+    # Bo to the NGO and the police, Chen (two police records) to the police only.
+    ids = ["ngo:ana", "police:ana", "hotline:ana", "ngo:bo", "police:bo", "police:chen", "police:chen2"]
+    organisations = [uid.split(":")[0] for uid in ids]
+    certain = [
+        ScoredPair("ngo:ana", "police:ana", 1.0, False),
+        ScoredPair("ngo:ana", "hotline:ana", 1.0, False),
+        ScoredPair("police:ana", "hotline:ana", 1.0, False),
+        ScoredPair("ngo:bo", "police:bo", 1.0, False),
+        ScoredPair("police:chen", "police:chen2", 1.0, False),
+        ScoredPair("ngo:bo", "hotline:ana", 0.0, False),
+    ]
+    _, count = cluster_scored(ids, certain, ClusteringConfig(), organisations)
+    assert count.expected_overlap is not None
+    shared = {(a, b): value for a, b, value in count.expected_overlap}
+    assert shared == pytest.approx({("hotline", "ngo"): 1.0, ("hotline", "police"): 1.0, ("ngo", "police"): 2.0})
+    # An uncertain cross pair is shared with its probability; a pair the rules keep apart is not shared.
+    uncertain = [ScoredPair("ngo:a", "police:a", 0.3, False), ScoredPair("ngo:b", "police:b", 0.9, True)]
+    records = ["ngo:a", "police:a", "ngo:b", "police:b"]
+    _, count = cluster_scored(records, uncertain, ClusteringConfig(), ["ngo", "police"] * 2)
+    assert count.expected_overlap is not None
+    [(a, b, value)] = count.expected_overlap
+    assert (a, b) == ("ngo", "police") and value == pytest.approx(0.3)
+    # Without the organisations there is nothing to share.
+    assert cluster_scored(ids, certain)[1].expected_overlap is None
+
+
+def test_the_expected_overlap_is_the_expected_counts_by_inclusion_and_exclusion() -> None:
+    # Persons both A and B hold = persons among A's records + among B's - among both's, each counted as
+    # the expected count counts them (same orders of the records), on random uncertain pairs of four
+    # organisations, some records of one organisation matching each other.
+    from ctdx.linkage.clustering import expected_overlap, expected_persons
+
+    random = np.random.default_rng(7)
+    n = 60
+    organisations = random.integers(0, 4, n)
+    left = random.integers(0, n, 400)
+    right = random.integers(0, n, 400)
+    keep = left != right
+    left, right = left[keep], right[keep]
+    probability = random.random(left.size) ** 3
+    excluded = random.random(left.size) < 0.1
+    matrix = expected_overlap(n, left, right, probability, excluded, organisations)
+
+    def persons_among(held: set[int]) -> float:
+        outside = ~(np.isin(organisations[left], list(held)) & np.isin(organisations[right], list(held)))
+        others = int((~np.isin(organisations, list(held))).sum())  # records outside count one person each
+        return expected_persons(n, left, right, probability, excluded | outside) - others
+
+    for a in range(4):
+        assert matrix[a, a] == 0.0
+        for b in range(a + 1, 4):
+            both = persons_among({a}) + persons_among({b}) - persons_among({a, b})
+            assert matrix[a, b] == pytest.approx(both) and matrix[b, a] == matrix[a, b]
+            assert matrix[a, b] > 0

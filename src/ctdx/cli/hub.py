@@ -216,5 +216,10 @@ def print_linkage_result(result: LinkageResult) -> None:
             f"elsewhere{declared}",
             highlight=False,
         )
-    for (a, b), persons in sorted(result.overlap.items()):
-        console.print(f"  {a} and {b} share {persons} persons", highlight=False)
+    for row in result.overlap_rows():
+        a, b = row["organisations"]
+        if "expected_persons" in row:
+            shared = f"about {row['expected_persons']:.0f} persons (expected; {row['persons']} by confident links)"
+        else:
+            shared = f"{row['persons']} person{'' if row['persons'] == 1 else 's'}"
+        console.print(f"  {a} and {b} share {shared}", highlight=False)

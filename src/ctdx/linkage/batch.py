@@ -221,7 +221,8 @@ def _clustered(
         len(records.ids), left, right, probability, siblings, clustering, records.organisations
     )
     if not scored.trained:
-        person_count = replace(person_count, expected=None)  # as ``linking.link``: default probabilities
+        # As ``linking.link``: the default model's probabilities are judgement, not fitted to the data.
+        person_count = replace(person_count, expected=None, expected_overlap=None)
     linked = (probability >= clustering.threshold) & ~siblings
     return BatchResult(
         labels=labels,

@@ -21,6 +21,7 @@ from ctdx.linkage.blocking import DEFAULT_MAX_BLOCK, cap_keys, token_blocking_ke
 from ctdx.linkage.clustering import (
     DEFAULT_CLUSTERING_CONFIG,
     EXPECTED_METHOD,
+    OVERLAP_METHOD,
     RANGE_METHOD,
     ClusteringConfig,
     PersonCount,
@@ -83,6 +84,19 @@ class LinkageResult:
     blocking: dict[str, int] = field(default_factory=dict)
     salt: str | None = None
 
+    def overlap_rows(self) -> list[dict[str, Any]]:
+        """Per pair of organisations that share someone, the persons both hold by the person ids and, from a
+        trained model, the expected number (``clustering.expected_overlap``), which counts the shared persons
+        whose records score below the threshold too."""
+        expected = {(a, b): e for a, b, e in self.count.expected_overlap or ()}
+        rows = []
+        for pair in sorted(set(self.overlap) | {k for k, e in expected.items() if e >= 0.05}):
+            row: dict[str, Any] = {"organisations": list(pair), "persons": self.overlap.get(pair, 0)}
+            if pair in expected:
+                row["expected_persons"] = round(expected[pair], 1)
+            rows.append(row)
+        return rows
+
     def summary(self) -> dict[str, Any]:
         """The result without per-record rows: what a report or the CLI shows."""
         return {
@@ -100,7 +114,8 @@ class LinkageResult:
             "model": "trained" if self.trained else "default",
             "twins": {"policy": self.twins, "cannot_link": self.twins_cannot_link},
             "organisations": {k: vars(v) for k, v in sorted(self.organisations.items())},
-            "overlap": [{"organisations": list(k), "persons": v} for k, v in sorted(self.overlap.items())],
+            "overlap": self.overlap_rows(),
+            **({} if self.count.expected_overlap is None else {"overlap_expected_method": OVERLAP_METHOD}),
             "blocking": dict(self.blocking),
             **({} if self.salt is None else {"salt": self.salt}),
         }
@@ -152,7 +167,7 @@ def link(
     clusters, count = cluster_scored(ids, scored.pairs, clustering, organisations_of, scored.prior, captured)
     if not scored.trained:
         # The default model's probabilities are judgement, not fitted to the hub's data: count person ids.
-        count = replace(count, expected=None)
+        count = replace(count, expected=None, expected_overlap=None)
     seconds = {"score": scored_at - started, "cluster": time.perf_counter() - scored_at}
     persons = person_ids(clusters)
     organisations, overlap = organisation_overlap({r.unique_id: r.organisation for r in inputs}, persons)
