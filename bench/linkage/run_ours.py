@@ -139,7 +139,7 @@ def overlap_figures(
     trained: bool,
 ) -> dict[str, float | int | None]:
     """The persons two organisations share, summed over the pairs of organisations: in the truth, by the
-    person ids (clusters) and expected (``clustering.expected_overlap``, a trained model only)."""
+    person ids (clusters) and expected (``clustering.expected_sharing``, a trained model only)."""
 
     def shared(group_of: dict[str, object]) -> int:
         held: dict[object, set[str]] = {}
@@ -148,8 +148,8 @@ def overlap_figures(
         return sum(len(orgs) * (len(orgs) - 1) // 2 for orgs in held.values())
 
     expected = None
-    if trained and count.expected_overlap is not None:
-        expected = round(sum(value for _, _, value in count.expected_overlap), 1)
+    if trained and count.sharing is not None:
+        expected = round(sum(count.sharing.overlap.values()), 1)
     return {"true": shared(dict(truth)), "person_ids": shared(dict(clusters)), "expected": expected}
 
 

@@ -274,12 +274,14 @@ def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it
     assert summary["distinct_persons"] == len(people)
 
 
-def test_the_hub_reports_the_expected_overlap_beside_the_person_ids(capsys: pytest.CaptureFixture[str]) -> None:
-    # A trained model's run (the count and overlap expected from the probabilities): the police and the NGO
-    # share one person for sure and one at 0.6, which the person ids (threshold 0.9) leave out; the summary
-    # states both and how the expectation is made, and the CLI prints both.
+def test_the_hub_reports_what_organisations_share_expected_beside_the_person_ids(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A trained model's run (the count and what is shared, expected from the probabilities): the police and
+    # the NGO share one person for sure and one at 0.6, which the person ids (threshold 0.9) leave out; the
+    # summary states both and how the expectation is made, and the CLI prints both.
     from ctdx.cli.hub import print_linkage_result
-    from ctdx.linkage.clustering import OVERLAP_METHOD, ClusteringConfig, cluster_scored
+    from ctdx.linkage.clustering import SHARING_METHOD, ClusteringConfig, cluster_scored
     from ctdx.linkage.linking import LinkageResult, organisation_overlap, person_ids
     from ctdx.linkage.scoring import ScoredPair
 
@@ -294,24 +296,26 @@ def test_the_hub_reports_the_expected_overlap_beside_the_person_ids(capsys: pyte
     assert summary["overlap"] == [
         {"organisations": ["ngo", "police"], "persons": 1, "expected_persons": pytest.approx(1.6)}
     ]
-    assert summary["overlap_expected_method"] == OVERLAP_METHOD
+    assert summary["organisations"]["ngo"] == {
+        "cases": 2,
+        "persons": 2,
+        "shared_persons": 1,
+        "expected_persons": 2.0,
+        "expected_shared_persons": pytest.approx(1.6),
+    }
+    assert summary["organisations"]["hotline"]["expected_shared_persons"] == 0.0
+    assert summary["sharing_method"] == SHARING_METHOD
     print_linkage_result(result)
-    assert "ngo and police share about 2 persons (expected; 1 by confident links)" in capsys.readouterr().out
-    # Without a trained model there is no expectation: the person ids' overlap alone.
-    untrained = LinkageResult(
-        persons,
-        replace(count, expected=None, expected_overlap=None),
-        len(ids),
-        2,
-        1,
-        False,
-        "privacy",
-        organisations,
-        overlap,
-        "apart",
-        True,
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "ngo and police share about 2 persons (expected; 1 by confident links)" in printed
+    assert (
+        "ngo: 2 cases, about 2 persons (2 person ids), about 2 also known elsewhere (1 by confident links)" in printed
     )
+    # Without a trained model there is no expectation: the person ids' figures alone.
+    untrained = replace(result, count=replace(count, expected=None, sharing=None), trained=False)
     assert untrained.summary()["overlap"] == [{"organisations": ["ngo", "police"], "persons": 1}]
-    assert "overlap_expected_method" not in untrained.summary()
+    assert untrained.summary()["organisations"]["ngo"] == {"cases": 2, "persons": 2, "shared_persons": 1}
+    assert "sharing_method" not in untrained.summary()
     print_linkage_result(untrained)
-    assert "ngo and police share 1 person\n" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "ngo and police share 1 person\n" in printed and "ngo: 2 cases, 2 persons, 1 also known elsewhere" in printed

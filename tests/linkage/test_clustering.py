@@ -292,8 +292,8 @@ def test_the_expected_count_never_joins_what_the_rules_keep_apart() -> None:
     assert undeclared.expected < declared.expected
 
 
-def test_the_expected_overlap_counts_the_persons_two_organisations_share() -> None:
-    # Certain pairs: the expectation is the overlap of the persons. Ana is known to all three organisations,
+def test_the_expected_sharing_counts_the_persons_organisations_share() -> None:
+    # Certain pairs: the expectation is what the persons share. Ana is known to all three organisations,
     # Bo to the NGO and the police, Chen (two police records) to the police only.
     ids = ["ngo:ana", "police:ana", "hotline:ana", "ngo:bo", "police:bo", "police:chen", "police:chen2"]
     organisations = [uid.split(":")[0] for uid in ids]
@@ -306,25 +306,29 @@ def test_the_expected_overlap_counts_the_persons_two_organisations_share() -> No
         ScoredPair("ngo:bo", "hotline:ana", 0.0, False),
     ]
     _, count = cluster_scored(ids, certain, ClusteringConfig(), organisations)
-    assert count.expected_overlap is not None
-    shared = {(a, b): value for a, b, value in count.expected_overlap}
-    assert shared == pytest.approx({("hotline", "ngo"): 1.0, ("hotline", "police"): 1.0, ("ngo", "police"): 2.0})
+    sharing = count.sharing
+    assert sharing is not None
+    assert sharing.overlap == pytest.approx({("hotline", "ngo"): 1, ("hotline", "police"): 1, ("ngo", "police"): 2})
+    assert sharing.persons == pytest.approx({"hotline": 1, "ngo": 2, "police": 3})
+    assert sharing.shared == pytest.approx({"hotline": 1, "ngo": 2, "police": 2})
     # An uncertain cross pair is shared with its probability; a pair the rules keep apart is not shared.
     uncertain = [ScoredPair("ngo:a", "police:a", 0.3, False), ScoredPair("ngo:b", "police:b", 0.9, True)]
     records = ["ngo:a", "police:a", "ngo:b", "police:b"]
     _, count = cluster_scored(records, uncertain, ClusteringConfig(), ["ngo", "police"] * 2)
-    assert count.expected_overlap is not None
-    [(a, b, value)] = count.expected_overlap
-    assert (a, b) == ("ngo", "police") and value == pytest.approx(0.3)
+    assert count.sharing is not None
+    assert count.sharing.overlap == pytest.approx({("ngo", "police"): 0.3})
+    assert count.sharing.shared == pytest.approx({"ngo": 0.3, "police": 0.3})
+    assert count.sharing.persons == pytest.approx({"ngo": 2, "police": 2})
     # Without the organisations there is nothing to share.
-    assert cluster_scored(ids, certain)[1].expected_overlap is None
+    assert cluster_scored(ids, certain)[1].sharing is None
 
 
-def test_the_expected_overlap_is_the_expected_counts_by_inclusion_and_exclusion() -> None:
-    # Persons both A and B hold = persons among A's records + among B's - among both's, each counted as
-    # the expected count counts them (same orders of the records), on random uncertain pairs of four
-    # organisations, some records of one organisation matching each other.
-    from ctdx.linkage.clustering import expected_overlap, expected_persons
+def test_the_expected_sharing_is_the_expected_counts_by_inclusion_and_exclusion() -> None:
+    # Persons both A and B hold = persons among A's records + among B's - among both's; A's persons known
+    # elsewhere = among A's + among the others' - among all, each counted as the expected count counts them
+    # (same orders of the records), on random uncertain pairs of four organisations, some records of one
+    # organisation matching each other.
+    from ctdx.linkage.clustering import expected_persons, expected_sharing
 
     random = np.random.default_rng(7)
     n = 60
@@ -335,16 +339,19 @@ def test_the_expected_overlap_is_the_expected_counts_by_inclusion_and_exclusion(
     left, right = left[keep], right[keep]
     probability = random.random(left.size) ** 3
     excluded = random.random(left.size) < 0.1
-    matrix = expected_overlap(n, left, right, probability, excluded, organisations)
+    sharing = expected_sharing(n, left, right, probability, excluded, organisations)
 
     def persons_among(held: set[int]) -> float:
-        outside = ~(np.isin(organisations[left], list(held)) & np.isin(organisations[right], list(held)))
+        within = np.isin(organisations[left], list(held)) & np.isin(organisations[right], list(held))
         others = int((~np.isin(organisations, list(held))).sum())  # records outside count one person each
-        return expected_persons(n, left, right, probability, excluded | outside) - others
+        return expected_persons(n, left, right, probability, excluded | ~within) - others
 
+    everyone = {0, 1, 2, 3}
     for a in range(4):
-        assert matrix[a, a] == 0.0
+        assert sharing.persons[str(a)] == pytest.approx(persons_among({a}))
+        elsewhere = persons_among({a}) + persons_among(everyone - {a}) - persons_among(everyone)
+        assert sharing.shared[str(a)] == pytest.approx(elsewhere) and elsewhere > 0
         for b in range(a + 1, 4):
             both = persons_among({a}) + persons_among({b}) - persons_among({a, b})
-            assert matrix[a, b] == pytest.approx(both) and matrix[b, a] == matrix[a, b]
-            assert matrix[a, b] > 0
+            assert sharing.overlap[str(a), str(b)] == pytest.approx(both) and both > 0
+    assert sum(sharing.persons.values()) >= expected_persons(n, left, right, probability, excluded)

@@ -209,13 +209,17 @@ def print_linkage_result(result: LinkageResult) -> None:
             "but never scored",
             highlight=False,
         )
-    for org, summary in sorted(result.organisations.items()):
+    for org, row in result.organisation_rows().items():
         declared = ", declared one record per person" if org in result.one_record_per_person else ""
-        console.print(
-            f"  {org}: {summary.cases} cases, {summary.persons} persons, {summary.shared_persons} also known "
-            f"elsewhere{declared}",
-            highlight=False,
-        )
+        if "expected_persons" in row:
+            held = (
+                f"about {row['expected_persons']:.0f} persons ({row['persons']} person ids), about "
+                f"{row['expected_shared_persons']:.0f} also known elsewhere ({row['shared_persons']} by confident "
+                "links)"
+            )
+        else:
+            held = f"{row['persons']} persons, {row['shared_persons']} also known elsewhere"
+        console.print(f"  {org}: {row['cases']} cases, {held}{declared}", highlight=False)
     for row in result.overlap_rows():
         a, b = row["organisations"]
         if "expected_persons" in row:

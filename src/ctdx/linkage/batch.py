@@ -222,7 +222,7 @@ def _clustered(
     )
     if not scored.trained:
         # As ``linking.link``: the default model's probabilities are judgement, not fitted to the data.
-        person_count = replace(person_count, expected=None, expected_overlap=None)
+        person_count = replace(person_count, expected=None, sharing=None)
     linked = (probability >= clustering.threshold) & ~siblings
     return BatchResult(
         labels=labels,

@@ -39,8 +39,9 @@ judgement, not fitted to the hub's data.
 
 The same holds for the **overlap between organisations**: the persons both hold, counted on the person
 ids, leave out every shared person whose two records score below the threshold (the demo's cohort: 15
-shared persons where the truth is 77). ``expected_overlap`` weighs each cross-organisation pair by its
-probability instead (``OVERLAP_METHOD``), and a trained model reports it beside the person-id overlap.
+shared persons where the truth is 77). ``expected_sharing`` weighs each pair by its probability instead
+(``SHARING_METHOD``), per pair of organisations and per organisation (its persons, and those also known
+elsewhere), and a trained model reports it beside the person ids' figures.
 
 The count gets a range (``RANGE_METHOD``) from these sources of doubt:
 
@@ -210,10 +211,11 @@ EXPECTED_METHOD = (
     "cluster of a twin of its own) counts as no match"
 )
 EXPECTED_ORDERS = 4
-OVERLAP_METHOD = (
-    "the expected number of persons both organisations hold, from the match probabilities: the expected "
-    "persons of each organisation's records, less those of both organisations' records together (the count's "
-    "method on each); pairs never scored count as no match, so it leans low"
+SHARING_METHOD = (
+    "expected from the match probabilities, as the count is: the persons two organisations both hold are the "
+    "expected persons among each one's records less those among both's records together; the persons an "
+    "organisation shares with the others are its own expected persons plus the others' less those of all the "
+    "records; pairs never scored count as no match, so both lean low"
 )
 
 
@@ -231,9 +233,9 @@ class PersonCount:
     high: int
     unscored_pairs: float = 0.0
     expected: float | None = None
-    # Per pair of organisations (sorted names) the expected persons both hold (``expected_overlap``), with
-    # ``expected``: absent without a trained model or organisations.
-    expected_overlap: tuple[tuple[str, str, float], ...] | None = None
+    # What the organisations share, expected (``expected_sharing``): with ``expected``, and absent without
+    # the records' organisations.
+    sharing: ExpectedSharing | None = None
 
     @property
     def persons(self) -> int:
@@ -295,38 +297,66 @@ def _in_orders(
         yield np.where(first_later, a, b), np.where(first_later, b, a), logs
 
 
-def expected_overlap(
+@dataclass(frozen=True)
+class ExpectedSharing:
+    """What the organisations share, expected from the match probabilities (``expected_sharing``): per
+    organisation its persons and those also known elsewhere, per pair of organisations (sorted names) the
+    persons both hold."""
+
+    persons: dict[str, float]
+    shared: dict[str, float]
+    overlap: dict[tuple[str, str], float]
+
+
+def expected_sharing(
     n: int,
     left: IntArray,
     right: IntArray,
     probability: FloatArray,
     excluded: npt.NDArray[np.bool_],
-    organisations: IntArray,
+    organisations: Sequence[str] | IntArray,
     orders: int = EXPECTED_ORDERS,
-) -> FloatArray:
-    """The expected number of persons each pair of organisations both hold (``OVERLAP_METHOD``): a symmetric
-    matrix over the organisation numbers ``0..k-1`` of ``organisations`` (one per record).
+) -> ExpectedSharing:
+    """The persons each organisation holds, those also known elsewhere, and those each pair of organisations
+    both hold, each counted as ``expected_persons`` counts persons, in the same orders (``SHARING_METHOD``).
 
-    Persons both A and B hold = persons among A's records + among B's - among A's and B's together, each
-    counted as ``expected_persons`` counts them, in the same orders. Per order, that difference is a sum over
-    records: record i of A adds the chance that it starts a person among A's records (it matches no earlier
-    record of A) times the chance that it matches an earlier record of B, and the same for B's records. So
-    the overlap is never negative, and it takes one pass over the pairs, whatever the number of
-    organisations."""
-    k = int(organisations.max()) + 1 if n else 0
-    total = np.zeros((k, k), dtype=np.float64)
+    By inclusion and exclusion: persons both A and B hold = persons among A's records + among B's - among
+    A's and B's together; A's persons known elsewhere = persons among A's + among the others' - among all.
+    Per order each difference is a sum over records: record i of A adds the chance that it starts a person
+    among A's records (it matches no earlier record of A) times the chance that it matches an earlier
+    record of B (of any other organisation), and a record of B adds the same with A and B exchanged (for
+    "elsewhere": the chance that it starts a person among the records outside A, times the chance that it
+    matches an earlier record of A). So nothing is ever negative, and it takes one pass over the pairs per
+    order, whatever the number of organisations."""
+    names, numbers = np.unique(np.asarray(organisations).astype(str), return_inverse=True)
+    org = numbers.astype(np.int64)
+    k = int(names.size)
+    persons = np.zeros(k)
+    shared = np.zeros(k)
+    overlap = np.zeros((k, k))
     for later, earlier, logs in _in_orders(n, left, right, probability, excluded, orders):
-        same = organisations[later] == organisations[earlier]
-        own = np.bincount(later[same], weights=logs[same], minlength=n)
+        same = org[later] == org[earlier]
         cross = ~same
+        own = np.bincount(later[same], weights=logs[same], minlength=n)
+        elsewhere = np.bincount(later[cross], weights=logs[cross], minlength=n)
+        persons += np.bincount(org, weights=np.exp(own), minlength=k)
+        shared += np.bincount(org, weights=np.exp(own) * -np.expm1(elsewhere), minlength=k)
         # Per (record, organisation of an earlier partner): the log of the chance of matching none of them.
-        code = later[cross] * k + organisations[earlier[cross]]
-        codes, inverse = np.unique(code, return_inverse=True)
+        codes, inverse = np.unique(later[cross] * k + org[earlier[cross]], return_inverse=True)
         none = np.bincount(inverse, weights=logs[cross], minlength=codes.size)
         record, other = codes // k, codes % k
-        np.add.at(total, (organisations[record], other), np.exp(own[record]) * -np.expm1(none))
-    total /= orders
-    return total + total.T
+        np.add.at(overlap, (org[record], other), np.exp(own[record]) * -np.expm1(none))
+        # Record i outside A with earlier partners in A: it starts a person among the records outside A (no
+        # earlier match there) and matches one of A's.
+        outside = np.exp(own[record] + elsewhere[record] - none) * -np.expm1(none)
+        shared += np.bincount(other, weights=outside, minlength=k)
+    persons, shared, overlap = persons / orders, shared / orders, overlap / orders
+    overlap += overlap.T
+    return ExpectedSharing(
+        persons={str(names[a]): float(persons[a]) for a in range(k)},
+        shared={str(names[a]): float(shared[a]) for a in range(k)},
+        overlap={(str(names[a]), str(names[b])): float(overlap[a, b]) for a in range(k) for b in range(a + 1, k)},
+    )
 
 
 def count_range(
@@ -492,16 +522,8 @@ def cluster_arrays(
     low = max(floor, min(low, estimate) - int(np.ceil(unscored_high)))
     apart = _apart(labels, left, right, siblings, org_numbers, exclusive)
     expected = expected_persons(n, left, right, probability, apart)
-    shared = None
-    if organisations is not None:
-        names, numbers = np.unique(np.asarray(organisations).astype(str), return_inverse=True)
-        matrix = expected_overlap(n, left, right, probability, apart, numbers.astype(np.int64))
-        shared = tuple(
-            (str(names[a]), str(names[b]), float(matrix[a, b]))
-            for a in range(names.size)
-            for b in range(a + 1, names.size)
-        )
-    return labels, PersonCount(estimate, min(low, estimate), high, unscored, expected, shared)
+    sharing = None if organisations is None else expected_sharing(n, left, right, probability, apart, organisations)
+    return labels, PersonCount(estimate, min(low, estimate), high, unscored, expected, sharing)
 
 
 def _apart(

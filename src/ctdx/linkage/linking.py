@@ -21,8 +21,8 @@ from ctdx.linkage.blocking import DEFAULT_MAX_BLOCK, cap_keys, token_blocking_ke
 from ctdx.linkage.clustering import (
     DEFAULT_CLUSTERING_CONFIG,
     EXPECTED_METHOD,
-    OVERLAP_METHOD,
     RANGE_METHOD,
+    SHARING_METHOD,
     ClusteringConfig,
     PersonCount,
     cluster_scored,
@@ -84,11 +84,24 @@ class LinkageResult:
     blocking: dict[str, int] = field(default_factory=dict)
     salt: str | None = None
 
+    def organisation_rows(self) -> dict[str, dict[str, Any]]:
+        """Per organisation its cases, persons and persons also known elsewhere by the person ids and, from a
+        trained model, the expected ones (``clustering.expected_sharing``), which count the persons whose
+        records score below the threshold too."""
+        sharing = self.count.sharing
+        rows = {}
+        for org, summary in sorted(self.organisations.items()):
+            row: dict[str, Any] = dict(vars(summary))
+            if sharing is not None and org in sharing.persons:
+                row["expected_persons"] = round(sharing.persons[org], 1)
+                row["expected_shared_persons"] = round(sharing.shared[org], 1)
+            rows[org] = row
+        return rows
+
     def overlap_rows(self) -> list[dict[str, Any]]:
         """Per pair of organisations that share someone, the persons both hold by the person ids and, from a
-        trained model, the expected number (``clustering.expected_overlap``), which counts the shared persons
-        whose records score below the threshold too."""
-        expected = {(a, b): e for a, b, e in self.count.expected_overlap or ()}
+        trained model, the expected number (``clustering.expected_sharing``)."""
+        expected = {} if self.count.sharing is None else self.count.sharing.overlap
         rows = []
         for pair in sorted(set(self.overlap) | {k for k, e in expected.items() if e >= 0.05}):
             row: dict[str, Any] = {"organisations": list(pair), "persons": self.overlap.get(pair, 0)}
@@ -113,9 +126,9 @@ class LinkageResult:
             "links": self.links,
             "model": "trained" if self.trained else "default",
             "twins": {"policy": self.twins, "cannot_link": self.twins_cannot_link},
-            "organisations": {k: vars(v) for k, v in sorted(self.organisations.items())},
+            "organisations": self.organisation_rows(),
             "overlap": self.overlap_rows(),
-            **({} if self.count.expected_overlap is None else {"overlap_expected_method": OVERLAP_METHOD}),
+            **({} if self.count.sharing is None else {"sharing_method": SHARING_METHOD}),
             "blocking": dict(self.blocking),
             **({} if self.salt is None else {"salt": self.salt}),
         }
@@ -167,7 +180,7 @@ def link(
     clusters, count = cluster_scored(ids, scored.pairs, clustering, organisations_of, scored.prior, captured)
     if not scored.trained:
         # The default model's probabilities are judgement, not fitted to the hub's data: count person ids.
-        count = replace(count, expected=None, expected_overlap=None)
+        count = replace(count, expected=None, sharing=None)
     seconds = {"score": scored_at - started, "cluster": time.perf_counter() - scored_at}
     persons = person_ids(clusters)
     organisations, overlap = organisation_overlap({r.unique_id: r.organisation for r in inputs}, persons)
