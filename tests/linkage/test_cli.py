@@ -110,6 +110,9 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     assert arrays["distinct_persons"] == len(people) and arrays["records"] == summary["records"]
     assert arrays["one_record_per_person"] == ["police"] and arrays["twins"] == summary["twins"]
     assert arrays["organisations"] == summary["organisations"] and arrays["overlap"] == summary["overlap"]
+    assert summary["path"] == "objects" and arrays["path"] == "arrays"
+    assert json.loads(run("hub", "link", "--database", database, "--no-arrays", "--json"))["path"] == "objects"
+    assert "linked as objects" in run("hub", "link", "--database", database)
     with sqlite3.connect(tmp_path / "hub.sqlite") as db:
         stored = dict(db.execute("select person_id, count(*) from hub_case group by person_id").fetchall())
     assert None not in stored and len(stored) == len(people)

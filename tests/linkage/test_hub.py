@@ -18,7 +18,7 @@ from ctdx.errors import ConflictError, CtdxError, InputFileError, IntegrityError
 from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.contribution import build_contribution, case_reference, generate_signing_key, public_key_text
 from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, EncodingConfig, LinkageSecret
-from ctdx.linkage.hub import Hub, hub_database_status, upgrade_hub_database
+from ctdx.linkage.hub import ARRAYS_FROM, Hub, hub_database_status, upgrade_hub_database
 from ctdx.linkage.hub_schema import hub_head
 from ctdx.linkage.linking import LinkageResult
 from ctdx.linkage.normalise import latinise
@@ -113,6 +113,25 @@ def test_the_hub_links_variants_across_organisations_and_keeps_near_duplicates_a
     assert result.count.estimate == people
     assert result.count.low <= people <= result.count.high
     assert hub.last_run() == json.loads(json.dumps(result.summary()))
+
+
+def test_a_hub_takes_the_array_path_by_itself_once_it_holds_enough_cases(tmp_path: Path) -> None:
+    # A hub of thousands links its cases as objects; from ``arrays_from`` cases on it links packed arrays
+    # without being told (the object path needs several GB at 100,000 cases), and says which path it took.
+    hub = new_hub(tmp_path / "hub.sqlite")
+    for org in ORGANISATIONS:
+        hub.receive(package(org))
+    cases = hub.case_count()
+    assert hub.link().path == "objects" and cases < ARRAYS_FROM
+    grown = hub.link(arrays_from=cases)
+    assert grown.path == "arrays" and hub.last_run() == json.loads(json.dumps(grown.summary()))
+    assert hub.last_run()["path"] == "arrays"  # type: ignore[index]
+    # Told, it does as told whatever its size.
+    assert hub.link(arrays=False, arrays_from=cases).path == "objects"
+    assert hub.link(arrays=True).path == "arrays"
+    # Both paths find the same persons in this cohort.
+    assert grown.count.estimate == hub.link(arrays=False).count.estimate == len({e.person for e in shared()})
+    hub.close()
 
 
 def test_overlap_between_organisations_matches_the_truth(linked: tuple[Path, LinkageResult]) -> None:

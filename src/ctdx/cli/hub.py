@@ -18,7 +18,7 @@ import typer
 
 from ctdx.cli.console import cli_errors, console
 from ctdx.errors import InputFileError, ValidationError
-from ctdx.linkage.hub import Hub, hub_database_status, safe_url, upgrade_hub_database
+from ctdx.linkage.hub import ARRAYS_FROM, Hub, hub_database_status, safe_url, upgrade_hub_database
 
 if TYPE_CHECKING:
     from ctdx.linkage.linking import LinkageResult
@@ -110,11 +110,11 @@ def link_command(
     database: str = DATABASE,
     threshold: float = THRESHOLD,
     twins: str = TWINS,
-    arrays: bool = typer.Option(
-        False,
-        "--arrays",
-        help="Link the encodings as packed arrays (vectorised blocking, chunked scoring): for hubs of 100,000s "
-        "of cases and more. Default: one object per case, for hubs of thousands.",
+    arrays: bool | None = typer.Option(
+        None,
+        "--arrays/--no-arrays",
+        help="Link the encodings as packed arrays (vectorised blocking, chunked scoring, for hubs of 100,000s "
+        f"of cases), or one object per case (for hubs of thousands). Default: arrays from {ARRAYS_FROM:,} cases.",
     ),
     backend: str = typer.Option(
         "duckdb",
@@ -190,7 +190,7 @@ def print_linkage_result(result: LinkageResult) -> None:
     console.print(
         f"{result.records} cases, {count.persons} distinct persons (95% range {low}-{high}), "
         f"{result.links} links among {result.candidate_pairs} scored pairs, {result.mode} mode, "
-        f"{'trained' if result.trained else 'default'} model",
+        f"{'trained' if result.trained else 'default'} model, linked as {result.path}",
         highlight=False,
     )
     if count.expected is not None:

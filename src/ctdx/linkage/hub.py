@@ -10,7 +10,8 @@ version; a case listed as withdrawn is deleted. ``link`` runs the privacy-mode l
 stored and records a person id per case and the run's summary (counts only). A hub of thousands of cases
 links its cases as objects with string blocking keys (``linking.link``); ``arrays=True`` links the packed
 encodings as arrays (``batch.link_encoded``: vectorised blocking, chunked scoring, array clustering), the
-path for 100,000s of cases and more, and ``backend="spark"`` scores them on Splink's Spark backend.
+path for 100,000s of cases and more, and ``backend="spark"`` scores them on Splink's Spark backend. Unless
+told, the hub takes the array path from ``ARRAYS_FROM`` cases on, and the run's summary says which it took.
 
 A package may declare that its organisation holds one record per person (``contribution``). The hub keeps
 the declaration with the package, and an organisation counts as declared when its latest package (by
@@ -48,6 +49,11 @@ if TYPE_CHECKING:  # the linkage engine (Splink, DuckDB) is imported only when t
     from ctdx.linkage.scoring import ScoringConfig
 
 FINGERPRINT_LENGTH = 16  # ``LinkageSecret.fingerprint``: 16 hex digits
+# From this many stored cases a hub links arrays unless told otherwise. The object path's memory grows with
+# its string keys and Splink's pair tables: on 100,000 LD5 records it took 650-730 CPU-s and 12.9-13.1 GB,
+# the array path 107 CPU-s and 1.4 GB, at a lower pair completeness (0.60 against 0.83; bench/linkage/
+# README.md, "FEBRL1 and the ctdx sample cohorts" and "Scale"). Below, the object path keeps more true pairs.
+ARRAYS_FROM = 50_000
 
 
 def safe_url(url: str) -> str:
@@ -325,14 +331,16 @@ class Hub:
         scoring: ScoringConfig | None = None,
         clustering: ClusteringConfig | None = None,
         *,
-        arrays: bool = False,
+        arrays: bool | None = None,
         backend: Backend = "duckdb",
+        arrays_from: int = ARRAYS_FROM,
     ) -> LinkageResult:
         """Link every stored case, store the person id of each and the run's summary, and return the result.
 
         The organisations that declared one record per person are those of ``one_record_per_person``, whatever
         ``clustering`` says: the declaration is the organisations' to make, in their signed packages.
-        ``arrays`` and ``backend``: the module docstring (the Spark backend always links arrays)."""
+        ``arrays`` and ``backend``: the module docstring (the Spark backend always links arrays); ``arrays``
+        left at None takes the array path when the hub holds ``arrays_from`` cases or more."""
         from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG
         from ctdx.linkage.linking import link
         from ctdx.linkage.scoring import ScoringConfig
@@ -341,6 +349,8 @@ class Hub:
             raise ValidationError("the linkage backend must be duckdb or spark", field="backend")
         config = replace(clustering or DEFAULT_CLUSTERING_CONFIG, one_record_per_person=self.one_record_per_person())
         scoring = scoring or ScoringConfig(mode="privacy")
+        if arrays is None:
+            arrays = self.case_count() >= arrays_from
         if arrays or backend == "spark":
             result = self._link_arrays(scoring, config, backend)
         else:
@@ -395,6 +405,7 @@ class Hub:
             twins_cannot_link=twins_cannot_link(scoring.twins, linked.trained),
             seconds=linked.seconds,
             one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(records.organisations))),
+            path="arrays",
             blocking={
                 "max_block": DEFAULT_BLOCKING.max_block,
                 "dropped_keys": candidates.dropped_keys,

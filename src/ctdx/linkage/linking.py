@@ -63,7 +63,8 @@ class LinkageResult:
     (``scoring`` module docstring). ``pairs`` (the scored candidate pairs) and ``seconds`` (time per phase)
     are for evaluation in-process: they are never stored or shown, because similarity scores fingerprint
     records. ``blocking`` says what the block cap dropped (``blocking.cap_keys``): counts only. ``salt``
-    is the name salt of a hub's packages (set by ``Hub.link``).
+    is the name salt of a hub's packages (set by ``Hub.link``); ``path`` says whether the records were linked
+    as objects (``link``) or as packed arrays (``batch.link_encoded``, through ``Hub.link``).
     """
 
     persons: dict[str, str]
@@ -83,6 +84,7 @@ class LinkageResult:
     one_record_per_person: tuple[str, ...] = ()
     blocking: dict[str, int] = field(default_factory=dict)
     salt: str | None = None
+    path: str = "objects"
 
     def organisation_rows(self) -> dict[str, dict[str, Any]]:
         """Per organisation its cases, persons and persons also known elsewhere by the person ids and, from a
@@ -125,6 +127,7 @@ class LinkageResult:
             "candidate_pairs": self.candidate_pairs,
             "links": self.links,
             "model": "trained" if self.trained else "default",
+            "path": self.path,
             "twins": {"policy": self.twins, "cannot_link": self.twins_cannot_link},
             "organisations": self.organisation_rows(),
             "overlap": self.overlap_rows(),
