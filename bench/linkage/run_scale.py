@@ -51,7 +51,7 @@ from gen_cohort import ensure_cohort  # noqa: E402
 
 from ctdx.errors import ValidationError  # noqa: E402
 from ctdx.linkage.batch import TRAIN_SAMPLE, EncodedRecords, link_encoded  # noqa: E402
-from ctdx.linkage.blocking import DEFAULT_BLOCKING, Blocking, BlockingRule, candidate_pairs  # noqa: E402
+from ctdx.linkage.blocking import DEFAULT_BLOCKING, LSH_BLOCKING, Blocking, BlockingRule, candidate_pairs  # noqa: E402
 from ctdx.linkage.clustering import ClusteringConfig  # noqa: E402
 from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, SALTS, Encoder, LinkageSecret  # noqa: E402
 from ctdx.linkage.normalise import identity_of  # noqa: E402
@@ -80,7 +80,7 @@ NARROW_BLOCKING = Blocking(
     ),
     max_block=50,
 )
-PRESETS = {"default": DEFAULT_BLOCKING, "wide": WIDE_BLOCKING, "narrow": NARROW_BLOCKING}
+PRESETS = {"default": DEFAULT_BLOCKING, "wide": WIDE_BLOCKING, "narrow": NARROW_BLOCKING, "lsh": LSH_BLOCKING}
 
 
 class Clock:

@@ -133,3 +133,39 @@ def test_the_wide_names_bands_keep_the_true_pairs_the_birth_date_salt_takes_from
     # The training rule still reads the first band of the usual length (``scoring.training_recall``).
     first = encoding_blocking_keys(encodings)
     assert {training_keys(keys)[0].split(":")[0] for keys in first if training_keys(keys)[0]} == {"names0"}
+
+
+def test_the_array_path_blocks_as_the_hub_keys_do_until_the_hub_is_large() -> None:
+    """A hub that links arrays (from ``hub.ARRAYS_FROM`` cases) blocks with its string keys' design as array
+    rules (``LSH_BLOCKING``) up to ``LSH_BLOCKING_UP_TO`` records: on a ``ctdx sample`` cohort it keeps about
+    the true pairs the string keys keep, far more than the scale rules (measured on these 3,000 cases: 0.842,
+    the string keys 0.846, the scale rules 0.623; on LD5 100k 0.82 against 0.60). Beyond, the scale rules,
+    whose candidates grow slower with the cohort."""
+    from ctdx.linkage.blocking import DEFAULT_BLOCKING, LSH_BLOCKING, LSH_BLOCKING_UP_TO, blocking_for
+
+    assert blocking_for(LSH_BLOCKING_UP_TO) is LSH_BLOCKING and blocking_for(LSH_BLOCKING_UP_TO + 1) is DEFAULT_BLOCKING
+    records: list[Identity] = []
+    persons: list[str] = []
+    for chunk in generate_cohort(3000, 5, 11).chunks():
+        records += [identity_of(dict(case.values)) for case in chunk.records()]
+        persons += list(chunk.person_ids)
+    batch = Encoder(LinkageSecret(bytes(range(3, 35)))).encode_many(records)
+    packed = {name: f.packed for name, f in batch.fields.items()}
+    present = {name: f.present for name, f in batch.fields.items()}
+    person = np.unique(np.array(persons), return_inverse=True)[1]
+    sizes = np.bincount(person)
+    true_pairs = int((sizes * (sizes - 1) // 2).sum())
+
+    def completeness(blocking: Blocking) -> float:
+        found = candidate_pairs(packed, present, blocking)
+        return int((person[found.left] == person[found.right]).sum()) / true_pairs
+
+    keys = cap_keys(encoding_blocking_keys(batch.records())).keys
+    blocks: dict[str, list[int]] = {}
+    for row, record_keys in enumerate(keys):
+        for key in set(record_keys):
+            blocks.setdefault(key, []).append(row)
+    by_keys = {pair for rows in blocks.values() for pair in combinations(rows, 2)}
+    string_keys = sum(person[a] == person[b] for a, b in by_keys) / true_pairs
+    as_rules, scale = completeness(LSH_BLOCKING), completeness(DEFAULT_BLOCKING)
+    assert as_rules >= string_keys - 0.02 and as_rules >= scale + 0.15

@@ -126,6 +126,7 @@ def test_a_hub_takes_the_array_path_by_itself_once_it_holds_enough_cases(tmp_pat
     grown = hub.link(arrays_from=cases)
     assert grown.path == "arrays" and hub.last_run() == json.loads(json.dumps(grown.summary()))
     assert hub.last_run()["path"] == "arrays"  # type: ignore[index]
+    assert grown.summary()["blocking"]["rules"] == "hub keys"  # the array rules of a hub this size
     # Told, it does as told whatever its size.
     assert hub.link(arrays=False, arrays_from=cases).path == "objects"
     assert hub.link(arrays=True).path == "arrays"

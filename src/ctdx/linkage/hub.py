@@ -50,9 +50,10 @@ if TYPE_CHECKING:  # the linkage engine (Splink, DuckDB) is imported only when t
 
 FINGERPRINT_LENGTH = 16  # ``LinkageSecret.fingerprint``: 16 hex digits
 # From this many stored cases a hub links arrays unless told otherwise. The object path's memory grows with
-# its string keys and Splink's pair tables: on 100,000 LD5 records it took 650-730 CPU-s and 12.9-13.1 GB,
-# the array path 107 CPU-s and 1.4 GB, at a lower pair completeness (0.60 against 0.83; bench/linkage/
-# README.md, "FEBRL1 and the ctdx sample cohorts" and "Scale"). Below, the object path keeps more true pairs.
+# its string keys and Splink's pair tables: on 100,000 LD5 records it took 650-730 CPU-s and 12.9-13.1 GB.
+# The array path blocks with the same key design up to ``blocking.LSH_BLOCKING_UP_TO`` records (pair
+# completeness 0.82 against the string keys' 0.83) and took 415 CPU-s and 2.1 GB there (bench/linkage/
+# README.md, "What organisations share, expected"), so the count does not step where the path changes.
 ARRAYS_FROM = 50_000
 
 
@@ -378,14 +379,15 @@ class Hub:
 
     def _link_arrays(self, scoring: ScoringConfig, clustering: ClusteringConfig, backend: Backend) -> LinkageResult:
         from ctdx.linkage.batch import link_encoded
-        from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
+        from ctdx.linkage.blocking import blocking_for, candidate_pairs
         from ctdx.linkage.linking import LinkageResult, organisation_overlap, person_ids
         from ctdx.linkage.scoring import twins_cannot_link
 
         records = self.encoded_records()
         if not records.ids:
             raise NotFoundError("the hub holds no contributed case to link")
-        candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
+        blocking = blocking_for(len(records.ids))
+        candidates = candidate_pairs(records.packed, records.present, blocking)
         linked = link_encoded(records, (candidates.left, candidates.right), scoring, clustering, backend=backend)
         persons = person_ids(dict(zip(records.ids, linked.labels.tolist(), strict=True)))
         organisations, overlap = organisation_overlap(
@@ -407,7 +409,8 @@ class Hub:
             one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(records.organisations))),
             path="arrays",
             blocking={
-                "max_block": DEFAULT_BLOCKING.max_block,
+                "rules": blocking.name,
+                "max_block": blocking.max_block,
                 "dropped_keys": candidates.dropped_keys,
                 "dropped_pairs": candidates.dropped_pairs,
             },

@@ -82,7 +82,7 @@ class LinkageResult:
     seconds: dict[str, float] = field(default_factory=dict)
     prior: float | None = None
     one_record_per_person: tuple[str, ...] = ()
-    blocking: dict[str, int] = field(default_factory=dict)
+    blocking: dict[str, int | str] = field(default_factory=dict)
     salt: str | None = None
     path: str = "objects"
 
@@ -203,7 +203,7 @@ def link(
         seconds=seconds,
         prior=scored.prior,
         one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(organisations_of))),
-        blocking=capped.summary(),
+        blocking=dict(capped.summary()),
     )
 
 
