@@ -189,9 +189,14 @@ def _pairs(index: dict[str, int], pairs: list[tuple[str, str]]) -> tuple[IntArra
     return left, right
 
 
-def _numbers(values: Sequence[str]) -> IntArray:
-    _, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
-    return inverse.astype(np.int64)
+def _numbers(values: Sequence[str] | IntArray) -> IntArray:
+    return _numbered(values)[1]
+
+
+def _numbered(values: Sequence[str] | IntArray) -> tuple[list[str], IntArray]:
+    """The distinct organisations (sorted, as text) and each record's number among them."""
+    names, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    return [str(name) for name in names], inverse.astype(np.int64)
 
 
 RANGE_METHOD = (
@@ -314,11 +319,14 @@ def expected_sharing(
     right: IntArray,
     probability: FloatArray,
     excluded: npt.NDArray[np.bool_],
-    organisations: Sequence[str] | IntArray,
+    organisations: IntArray,
+    names: Sequence[str] | None = None,
     orders: int = EXPECTED_ORDERS,
 ) -> ExpectedSharing:
     """The persons each organisation holds, those also known elsewhere, and those each pair of organisations
     both hold, each counted as ``expected_persons`` counts persons, in the same orders (``SHARING_METHOD``).
+    ``organisations`` numbers each record's organisation ``0..k-1``; ``names`` names them (by default their
+    numbers).
 
     By inclusion and exclusion: persons both A and B hold = persons among A's records + among B's - among
     A's and B's together; A's persons known elsewhere = persons among A's + among the others' - among all.
@@ -328,9 +336,9 @@ def expected_sharing(
     "elsewhere": the chance that it starts a person among the records outside A, times the chance that it
     matches an earlier record of A). So nothing is ever negative, and it takes one pass over the pairs per
     order, whatever the number of organisations."""
-    names, numbers = np.unique(np.asarray(organisations).astype(str), return_inverse=True)
-    org = numbers.astype(np.int64)
-    k = int(names.size)
+    org = organisations.astype(np.int64)
+    k = len(names) if names is not None else (int(org.max()) + 1 if org.size else 0)
+    labels = list(names) if names is not None else [str(a) for a in range(k)]
     persons = np.zeros(k)
     shared = np.zeros(k)
     overlap = np.zeros((k, k))
@@ -353,9 +361,9 @@ def expected_sharing(
     persons, shared, overlap = persons / orders, shared / orders, overlap / orders
     overlap += overlap.T
     return ExpectedSharing(
-        persons={str(names[a]): float(persons[a]) for a in range(k)},
-        shared={str(names[a]): float(shared[a]) for a in range(k)},
-        overlap={(str(names[a]), str(names[b])): float(overlap[a, b]) for a in range(k) for b in range(a + 1, k)},
+        persons={labels[a]: float(persons[a]) for a in range(k)},
+        shared={labels[a]: float(shared[a]) for a in range(k)},
+        overlap={(labels[a], labels[b]): float(overlap[a, b]) for a in range(k) for b in range(a + 1, k)},
     )
 
 
@@ -496,11 +504,10 @@ def cluster_arrays(
             field="organisations",
         )
     org_numbers: IntArray | None = None
+    org_names: list[str] = []
     exclusive: npt.NDArray[np.bool_] | None = None
     if organisations is not None:
-        org_numbers = (
-            organisations.astype(np.int64) if isinstance(organisations, np.ndarray) else _numbers(organisations)
-        )
+        org_names, org_numbers = _numbered(organisations)
         exclusive = _exclusive(organisations, config.one_record_per_person)
     cannot = (left[siblings], right[siblings])
     pairs = ~siblings
@@ -522,7 +529,9 @@ def cluster_arrays(
     low = max(floor, min(low, estimate) - int(np.ceil(unscored_high)))
     apart = _apart(labels, left, right, siblings, org_numbers, exclusive)
     expected = expected_persons(n, left, right, probability, apart)
-    sharing = None if organisations is None else expected_sharing(n, left, right, probability, apart, organisations)
+    sharing = None
+    if org_numbers is not None:
+        sharing = expected_sharing(n, left, right, probability, apart, org_numbers, org_names)
     return labels, PersonCount(estimate, min(low, estimate), high, unscored, expected, sharing)
 
 
