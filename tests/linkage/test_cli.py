@@ -118,6 +118,9 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     assert None not in stored and len(stored) == len(people)
     other = runner.invoke(app, ["hub", "link", "--database", database, "--backend", "ray"])
     assert other.exit_code == ValidationError.exit_code and "duckdb or spark" in other.output
+    # Spark links arrays only: asking it for one object per case is refused before anything runs.
+    objects = runner.invoke(app, ["hub", "link", "--database", database, "--backend", "spark", "--no-arrays"])
+    assert objects.exit_code == ValidationError.exit_code and "Spark backend links packed arrays" in objects.output
 
 
 def test_a_tampered_package_file_is_refused_with_the_integrity_exit_code(tmp_path: Path) -> None:

@@ -350,6 +350,10 @@ class Hub:
             raise ValidationError("the linkage backend must be duckdb or spark", field="backend")
         config = replace(clustering or DEFAULT_CLUSTERING_CONFIG, one_record_per_person=self.one_record_per_person())
         scoring = scoring or ScoringConfig(mode="privacy")
+        if backend == "spark" and arrays is False:
+            raise ValidationError(
+                "the Spark backend links packed arrays: it cannot link one object per case", field="arrays"
+            )
         if arrays is None:
             arrays = self.case_count() >= arrays_from
         if arrays or backend == "spark":
