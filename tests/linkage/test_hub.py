@@ -116,8 +116,8 @@ def test_the_hub_links_variants_across_organisations_and_keeps_near_duplicates_a
 
 
 def test_a_hub_takes_the_array_path_by_itself_once_it_holds_enough_cases(tmp_path: Path) -> None:
-    # A hub of thousands links its cases as objects; from ``arrays_from`` cases on it links packed arrays
-    # without being told (the object path needs several GB at 100,000 cases), and says which path it took.
+    # A small hub links its cases as objects; from ``arrays_from`` cases on it links packed arrays without
+    # being told (the object path needs several GB at 50,000 cases), and says which path it took.
     hub = new_hub(tmp_path / "hub.sqlite")
     for org in ORGANISATIONS:
         hub.receive(package(org))

@@ -113,8 +113,8 @@ def link_command(
     arrays: bool | None = typer.Option(
         None,
         "--arrays/--no-arrays",
-        help="Link the encodings as packed arrays (vectorised blocking, chunked scoring, for hubs of 100,000s "
-        f"of cases), or one object per case (for hubs of thousands). Default: arrays from {ARRAYS_FROM:,} cases.",
+        help="Link the encodings as packed arrays (vectorised blocking, chunked scoring), or one object per case. "
+        f"Default: arrays from {ARRAYS_FROM:,} cases, where they are faster and smaller for the same links.",
     ),
     backend: str = typer.Option(
         "duckdb",

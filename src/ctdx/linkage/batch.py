@@ -1,7 +1,7 @@
-"""Linking encodings held as arrays: the hub's path for 100,000s to millions of records.
+"""Linking encodings held as arrays: the hub's path from ten thousand records to millions.
 
 ``linking.link`` takes one ``LinkageInput`` object per record with string blocking keys, which is fine
-for a hub of thousands of cases. At scale every per-record Python object and string key costs memory and
+for a small hub. At scale every per-record Python object and string key costs memory and
 time, so here the encodings stay packed numpy arrays (``EncodedRecords``, as ``Encoder.encode_many``
 returns them), candidate pairs come from ``blocking.candidate_pairs`` as index arrays, and clustering
 works on arrays (``clustering.cluster_arrays``).

@@ -7,11 +7,11 @@ organisation it names, and only if it was encoded under the same secret and conf
 before it (checked by the secret's public fingerprint, which the hub can also be given before the first
 package: ``expect_secret``). A re-contributed case replaces its earlier
 version; a case listed as withdrawn is deleted. ``link`` runs the privacy-mode linkage over everything
-stored and records a person id per case and the run's summary (counts only). A hub of thousands of cases
-links its cases as objects with string blocking keys (``linking.link``); ``arrays=True`` links the packed
-encodings as arrays (``batch.link_encoded``: vectorised blocking, chunked scoring, array clustering), the
-path for 100,000s of cases and more, and ``backend="spark"`` scores them on Splink's Spark backend. Unless
-told, the hub takes the array path from ``ARRAYS_FROM`` cases on, and the run's summary says which it took.
+stored and records a person id per case and the run's summary (counts only). A small hub links its cases
+as objects with string blocking keys (``linking.link``); ``arrays=True`` links the packed encodings as
+arrays (``batch.link_encoded``: vectorised blocking, chunked scoring, array clustering), and
+``backend="spark"`` scores them on Splink's Spark backend. Unless told, the hub takes the array path from
+``ARRAYS_FROM`` cases on, and the run's summary says which it took.
 
 A package may declare that its organisation holds one record per person (``contribution``). The hub keeps
 the declaration with the package, and an organisation counts as declared when its latest package (by
@@ -49,12 +49,13 @@ if TYPE_CHECKING:  # the linkage engine (Splink, DuckDB) is imported only when t
     from ctdx.linkage.scoring import ScoringConfig
 
 FINGERPRINT_LENGTH = 16  # ``LinkageSecret.fingerprint``: 16 hex digits
-# From this many stored cases a hub links arrays unless told otherwise. The object path's memory grows with
-# its string keys and Splink's pair tables: on 100,000 LD5 records it took 650-730 CPU-s and 12.9-13.1 GB.
-# The array path blocks with the same key design up to ``blocking.LSH_BLOCKING_UP_TO`` records (pair
-# completeness 0.82 against the string keys' 0.83) and took 415 CPU-s and 2.1 GB there (bench/linkage/
-# README.md, "What organisations share, expected"), so the count does not step where the path changes.
-ARRAYS_FROM = 50_000
+# From this many stored cases a hub links arrays unless told otherwise. On LD5 cohorts (bench/linkage/README.md,
+# "Where the hub switches to arrays") the array path, which blocks with the string keys' design up to
+# ``blocking.LSH_BLOCKING_UP_TO`` records, found the same links at 0.9 (F1 0.321 against 0.321 at 10,000 records,
+# 0.320 against 0.321 at 50,000) for less: 49 against 77 CPU-s and 1.4 against 1.7 GB at 10,000, 177 against
+# 361 CPU-s and 1.5 against 7.1 GB at 50,000 (12.9-13.1 GB at 100,000). Below 10,000 it was not measured
+# against the objects but on the demo's hub (2,598 cases), where the two counts agree within 0.4 %.
+ARRAYS_FROM = 10_000
 
 
 def safe_url(url: str) -> str:
