@@ -125,6 +125,7 @@ DATASETS = [
     "febrl4",
     *(f"ld4-s{i}" for i in range(5)),
     "ld5-10000",
+    "ld5-50000",
     "ld5-100000",
     "sample",
 ]
