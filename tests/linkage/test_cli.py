@@ -82,6 +82,11 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     assert output.count("added") == 3
     assert output.count("not declared: one record per person") == 2
     assert "police.package.json: from police" in output
+    before = " ".join(run("hub", "report", "--database", database).split())
+    assert "not linked yet: run `ctdx hub link`" in before
+    assert re.search(
+        r"police: \d+ cases, 1 package \(latest created [0-9-]+ [0-9:]+ UTC\), declared one record", before
+    )
     shown = " ".join(run("hub", "link", "--database", database).split())  # the console wraps long lines
     assert re.search(r"police: [^:]*elsewhere, declared one record per person", shown)
     assert re.search(r"ngo: [^:]*elsewhere police:", shown)  # organisations in order; the NGO declared nothing
@@ -121,6 +126,30 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     # Spark links arrays only: asking it for one object per case is refused before anything runs.
     objects = runner.invoke(app, ["hub", "link", "--database", database, "--backend", "spark", "--no-arrays"])
     assert objects.exit_code == ValidationError.exit_code and "Spark backend links packed arrays" in objects.output
+    # The report reads the last run back without linking again, and says when packages arrived since.
+    report = json.loads(run("hub", "report", "--database", database, "--json"))
+    assert report["last_run"]["distinct_persons"] == len(people) and report["last_run"]["path"] == "objects"
+    assert report["cases"] == summary["records"] and report["stale"] is False
+    shown = " ".join(run("hub", "report", "--database", database).split())
+    assert f"{summary['records']} cases, {len(people)} distinct persons" in shown and "received since" not in shown
+    again = tmp_path / f"{org}.again.json"
+    run(
+        "contribute",
+        "build",
+        "--from-file",
+        str(cases),
+        *args,
+        *declare,
+        "--consented",
+        str(consented),
+        "--out",
+        str(again),
+    )
+    run("hub", "receive", str(again), "--database", database)
+    stale = " ".join(run("hub", "report", "--database", database).split())
+    assert "1 package received since: these figures predate them; run `ctdx hub link`" in stale
+    missing = runner.invoke(app, ["hub", "report", "--database", f"sqlite:///{tmp_path / 'none.sqlite'}"])
+    assert missing.exit_code != 0 and "ctdx hub upgrade" in missing.output
 
 
 def test_a_tampered_package_file_is_refused_with_the_integrity_exit_code(tmp_path: Path) -> None:

@@ -259,6 +259,41 @@ def test_recontributing_replaces_the_case_and_withdrawn_consent_deletes_it(tmp_p
     assert hub.case_count() == first.added - 1
 
 
+def test_the_report_says_what_the_hub_holds_and_whether_its_last_run_still_describes_it(tmp_path: Path) -> None:
+    hub = new_hub(tmp_path / "hub.sqlite")
+    empty = hub.report()
+    assert (empty.cases, empty.secret_fingerprint, empty.last_run, empty.stale) == (0, None, None, False)
+    assert [(h.organisation, h.cases, h.packages, h.last_package) for h in empty.holdings] == [
+        (org, 0, 0, None) for org in sorted(ORGANISATIONS)
+    ]
+    for org in ORGANISATIONS:
+        hub.receive(package(org))
+    held = hub.report()
+    assert {h.organisation: h.cases for h in held.holdings} == {
+        org: sum(1 for e in shared() if e.organisation == org) for org in ORGANISATIONS
+    }
+    assert held.cases == hub.case_count() and held.secret_fingerprint == SECRET.fingerprint
+    assert all(h.packages == 1 and h.last_package == T0 and not h.one_record_per_person for h in held.holdings)
+    assert held.last_run is None and not held.stale
+    result = hub.link()
+    current = hub.report()
+    assert current.last_run == json.loads(json.dumps(result.summary())) and current.last_run_at is not None
+    assert (current.packages_since_run, current.stale) == (0, False)
+    # A person withdraws consent: no person id changes, but the run no longer describes what the hub holds.
+    withdrawn = tuple(Entry(**{**vars(e), "consent": False}) if e.record_id == "n3" else e for e in COHORT)
+    hub.receive(package("ngo", withdrawn, created=T0 + dt.timedelta(days=1)))
+    later = hub.report()
+    assert (later.packages_since_run, later.stale, later.cases) == (1, True, held.cases - 1)
+    ngo = next(h for h in later.holdings if h.organisation == "ngo")
+    assert (ngo.packages, ngo.last_package) == (2, T0 + dt.timedelta(days=1))
+    summary = later.summary()
+    assert json.loads(json.dumps(summary)) == summary and summary["stale"] is True
+    assert not any(e.second in json.dumps(summary) for e in COHORT)  # counts and dates, never a name
+    hub.link()
+    assert not hub.report().stale
+    hub.close()
+
+
 # -- tampering: refused with a coded error, and nothing stored ------------------------------------------------
 
 
@@ -473,6 +508,9 @@ def test_the_hub_receives_replaces_refuses_and_links_on_each_database(database_u
         result = hub.link()
         assert result.records == stored and all(hub.persons().values())
         assert hub.last_run() == json.loads(json.dumps(result.summary()))
+        assert hub.report().last_run == hub.last_run() and not hub.report().stale
+        hub.receive(package("ngo", created=T0 + dt.timedelta(days=2)))
+        assert (hub.report().packages_since_run, hub.report().stale) == (1, True)
     finally:
         hub.close()
 

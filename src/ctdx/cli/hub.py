@@ -144,6 +144,49 @@ def link_command(
         print_linkage_result(result)
 
 
+@app.command("report")
+def report_command(
+    database: str = DATABASE,
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Show what the hub holds per organisation and what its last run found, without linking again."""
+    with cli_errors(), Hub(database) as hub:
+        report = hub.report()
+    if as_json:
+        typer.echo(json.dumps(report.summary(), indent=1, sort_keys=True))
+        return
+    secret = report.secret_fingerprint or "not set yet (the first package sets it)"
+    console.print(
+        f"{report.cases} cases from {len(report.holdings)} registered organisations; secret {secret}"
+        + ("" if report.salt is None else f"; name salt {report.salt}"),
+        highlight=False,
+    )
+    for h in report.holdings:
+        sent = "no package yet" if h.last_package is None else f"latest created {h.last_package:%Y-%m-%d %H:%M} UTC"
+        declared = ", declared one record per person" if h.one_record_per_person else ""
+        console.print(
+            f"  {h.organisation}: {h.cases} cases, {h.packages} package{'' if h.packages == 1 else 's'} ({sent})"
+            f"{declared}",
+            highlight=False,
+        )
+    run = report.last_run
+    if run is None or report.last_run_at is None:
+        console.print("not linked yet: run `ctdx hub link`", highlight=False)
+        return
+    low, high = run["distinct_persons_range"]
+    console.print(
+        f"last linked {report.last_run_at:%Y-%m-%d %H:%M} UTC: {run['records']} cases, {run['distinct_persons']} "
+        f"distinct persons (95% range {low}-{high})" + (f", linked as {run['path']}" if "path" in run else ""),
+        highlight=False,
+    )
+    if report.stale:
+        console.print(
+            f"  {report.packages_since_run} package{'' if report.packages_since_run == 1 else 's'} received since: "
+            "these figures predate them; run `ctdx hub link`",
+            highlight=False,
+        )
+
+
 @app.command("attack-check")
 def attack_check_command(
     names_file: Path = typer.Option(..., "--names", help="Public name list: name,count per line."),

@@ -11,7 +11,8 @@ stored and records a person id per case and the run's summary (counts only). A s
 as objects with string blocking keys (``linking.link``); ``arrays=True`` links the packed encodings as
 arrays (``batch.link_encoded``: vectorised blocking, chunked scoring, array clustering), and
 ``backend="spark"`` scores them on Splink's Spark backend. Unless told, the hub takes the array path from
-``ARRAYS_FROM`` cases on, and the run's summary says which it took.
+``ARRAYS_FROM`` cases on, and the run's summary says which it took. ``report`` reads back what the hub
+holds per organisation and the last run's summary without linking again, and whether packages arrived since.
 
 A package may declare that its organisation holds one record per person (``contribution``). The hub keeps
 the declaration with the package, and an organisation counts as declared when its latest package (by
@@ -131,6 +132,61 @@ class Receipt:
     stale: int
     deleted: int
     one_record_per_person: bool = False
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What the hub holds from one registered organisation: counts and dates, nothing about a person."""
+
+    organisation: str
+    registered_at: dt.datetime
+    cases: int
+    packages: int
+    last_package: dt.datetime | None  # when its latest package was created
+    one_record_per_person: bool
+
+
+@dataclass(frozen=True)
+class HubReport:
+    """What the hub holds and what its last run found, read without linking again (``ctdx hub report``).
+
+    ``packages_since_run`` counts the packages received after the last run: their cases (added, replaced or
+    withdrawn) are not in its figures, so the run is ``stale`` until the hub links again."""
+
+    holdings: tuple[Holding, ...]
+    cases: int
+    secret_fingerprint: str | None
+    salt: str | None
+    last_run_at: dt.datetime | None
+    last_run: dict[str, Any] | None
+    packages_since_run: int
+
+    @property
+    def stale(self) -> bool:
+        return self.last_run is not None and self.packages_since_run > 0
+
+    def summary(self) -> dict[str, Any]:
+        """The report as JSON-ready values."""
+        return {
+            "cases": self.cases,
+            "secret_fingerprint": self.secret_fingerprint,
+            "salt": self.salt,
+            "organisations": [
+                {
+                    "organisation": h.organisation,
+                    "registered_at": h.registered_at.isoformat(),
+                    "cases": h.cases,
+                    "packages": h.packages,
+                    "last_package": None if h.last_package is None else h.last_package.isoformat(),
+                    "one_record_per_person": h.one_record_per_person,
+                }
+                for h in self.holdings
+            ],
+            "last_run_at": None if self.last_run_at is None else self.last_run_at.isoformat(),
+            "last_run": self.last_run,
+            "packages_since_run": self.packages_since_run,
+            "stale": self.stale,
+        }
 
 
 class Hub:
@@ -442,6 +498,55 @@ class Hub:
             row = db.execute(select(runs.c.summary).order_by(runs.c.ran_at.desc()).limit(1)).scalar()
         return None if row is None else dict(json.loads(row))
 
+    def report(self) -> HubReport:
+        """What the hub holds per organisation and what its last run found (``HubReport``), in one read."""
+        declared = self.one_record_per_person()
+        with self.engine.connect() as db:
+            registered = db.execute(
+                select(organisations.c.org_id, organisations.c.registered_at).order_by(organisations.c.org_id)
+            ).all()
+            held = {org: int(n) for org, n in db.execute(select(cases.c.org_id, func.count()).group_by(cases.c.org_id))}
+            sent = {
+                org: (int(n), latest)
+                for org, n, latest in db.execute(
+                    select(packages.c.org_id, func.count(), func.max(packages.c.created_at)).group_by(packages.c.org_id)
+                )
+            }
+            settings = {
+                name: value for name, value in db.execute(select(settings_table.c.name, settings_table.c.value))
+            }
+            run = db.execute(select(runs.c.ran_at, runs.c.summary).order_by(runs.c.ran_at.desc()).limit(1)).first()
+            since = 0
+            if run is not None:
+                since = int(
+                    db.execute(
+                        select(func.count()).select_from(packages).where(packages.c.received_at > run.ran_at)
+                    ).scalar_one()
+                )
+        encoding = json.loads(settings["encoding"]) if "encoding" in settings else None
+        holdings = []
+        for org, registered_at in registered:
+            count, latest = sent.get(org, (0, None))
+            holdings.append(
+                Holding(
+                    organisation=org,
+                    registered_at=_utc(registered_at),
+                    cases=held.get(org, 0),
+                    packages=count,
+                    last_package=None if latest is None else _utc(latest),
+                    one_record_per_person=org in declared,
+                )
+            )
+        return HubReport(
+            holdings=tuple(holdings),
+            cases=sum(h.cases for h in holdings),
+            secret_fingerprint=settings.get("secret_fingerprint"),
+            salt=None if encoding is None or encoding.get("salt") is None else str(encoding["salt"]),
+            last_run_at=None if run is None else _utc(run.ran_at),
+            last_run=None if run is None else dict(json.loads(run.summary)),
+            packages_since_run=since,
+        )
+
     def field_encodings(self, field_name: str) -> list[bytes]:
         """The stored encodings of one field (for the attack check's exposure measure)."""
         if field_name not in {spec.name for spec in self.config.fields}:
@@ -458,6 +563,11 @@ class Hub:
 def _aware(moment: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes; they were written in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A stored moment in UTC (PostgreSQL returns it in the session's time zone)."""
+    return _aware(moment).astimezone(dt.UTC)
 
 
 def _encoding_differences(stored: str, received: str) -> str:
