@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctdx.cli.main import app
-from ctdx.errors import ConflictError, IntegrityError, ValidationError
+from ctdx.errors import ConflictError, IntegrityError, StoreError, ValidationError
 from ctdx.settings import sqlite_url
 from tests.linkage.cohort import COHORT, ORGANISATIONS
 
@@ -128,7 +128,8 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     stale = " ".join(run("hub", "report", "--database", database).split())
     assert "1 package received since: these figures predate them; run `ctdx hub link`" in stale
     missing = runner.invoke(app, ["hub", "report", "--database", f"sqlite:///{tmp_path / 'none.sqlite'}"])
-    assert missing.exit_code != 0 and "ctdx hub upgrade" in missing.output
+    assert missing.exit_code == StoreError.exit_code and "no hub database at" in missing.output
+    assert not (tmp_path / "none.sqlite").exists()
 
 
 def test_a_tampered_package_file_is_refused_with_the_integrity_exit_code(tmp_path: Path) -> None:
@@ -208,6 +209,7 @@ def test_contribute_build_reads_the_consented_cases_from_the_organisations_store
 
     hub = f"sqlite:///{tmp_path / 'hub.sqlite'}"
     assert runner.invoke(app, ["hub", "status", "--database", hub]).exit_code == 1  # no hub schema yet
+    assert not (tmp_path / "hub.sqlite").exists()  # and asking did not create the file
     run("hub", "upgrade", "--database", hub)
     assert "up to date" in run("hub", "status", "--database", hub)
     run("hub", "register", "ngo", public.group(1), "--database", hub)

@@ -344,9 +344,10 @@ def test_a_tampered_package_is_refused_with_a_coded_error_and_nothing_stored(tmp
 
 def test_the_hub_schema_is_migrated_by_its_own_alembic_history(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
-    with pytest.raises(StoreError, match="ctdx hub upgrade"):
+    with pytest.raises(StoreError, match=r"no hub database at .*ctdx hub upgrade"):
         Hub(url)
     assert hub_database_status(url).empty
+    assert not (tmp_path / "hub.sqlite").exists()  # neither leaves an empty file behind where a typo pointed
     status = upgrade_hub_database(url)
     assert status.up_to_date and status.current == hub_head()
     with sqlite3.connect(tmp_path / "hub.sqlite") as db:

@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from ctdx.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from ctdx.linkage.contribution import load_public_key, open_contribution, package_organisation
 from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG, ENCODING_FORMAT, EncodingConfig
-from ctdx.linkage.hub_schema import HubSchemaStatus, hub_status, upgrade_hub
+from ctdx.linkage.hub_schema import HubSchemaStatus, hub_head, hub_status, upgrade_hub
 from ctdx.linkage.hub_tables import cases, organisations, packages, runs, settings_table
 
 if TYPE_CHECKING:  # the linkage engine (Splink, DuckDB) is imported only when the hub links
@@ -74,8 +75,22 @@ def _engine(url: str) -> Engine:
         raise StoreError("the hub database cannot be opened", error=type(exc).__name__) from None
 
 
+def _missing_file(url: str) -> bool:
+    """Whether ``url`` names a SQLite file that does not exist: connecting would leave it behind, empty."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return False
+    return not Path(name).exists()
+
+
 def hub_database_status(url: str) -> HubSchemaStatus:
-    """The hub database's schema revision (reads only)."""
+    """The hub database's schema revision (reads only; a SQLite file that does not exist has none)."""
+    if _missing_file(url):
+        return HubSchemaStatus(current=None, head=hub_head())
     engine = _engine(url)
     try:
         return hub_status(engine)
@@ -197,6 +212,8 @@ class Hub:
         otherwise a database without the current hub schema is ``StoreError``."""
         self.config = config
         self.url = safe_url(url)
+        if not create and _missing_file(url):
+            raise StoreError(f"there is no hub database at {self.url}; run `ctdx hub upgrade` to create one")
         self.engine: Engine = _engine(url)
         try:
             status = upgrade_hub(self.engine) if create else hub_status(self.engine)
