@@ -208,7 +208,11 @@ LSH_BLOCKING = Blocking(
     max_block=50,
     name="hub keys",
 )
-LSH_BLOCKING_UP_TO = 100_000  # measured there (above); beyond, unmeasured and growing faster than the cohort
+# At 200,000 LD5 records the hub keys keep 0.81 of the true pairs at 424 candidates per record (the scale rules
+# 0.59 at 21): expected count +18.0 % against +21.1 %, for 1,140 CPU-s, 17 minutes and 5.7 GB against 313 CPU-s,
+# 3.5 minutes and 4.5 GB (bench/linkage/README.md, "Where the hub switches to arrays"). Three points of count
+# for 3.6 times the CPU: the switch stays where the gain was 7 points for 3.5 times.
+LSH_BLOCKING_UP_TO = 100_000
 
 
 def blocking_for(records: int) -> Blocking:
