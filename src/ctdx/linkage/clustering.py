@@ -163,7 +163,7 @@ def cluster(
     declared = frozenset(one_record_per_person)
     if declared and organisations is None:
         raise ValidationError("one record per person needs the organisation of every record", field="organisations")
-    org_numbers = _numbers(organisations) if organisations is not None else None
+    org_numbers = _numbered(organisations)[1] if organisations is not None else None
     exclusive = _exclusive(organisations, declared) if organisations is not None else None
     labels = cluster_graph(graph, cannot, min_density, org_numbers, same_organisation_min, exclusive)
     return dict(zip(ids, labels.tolist(), strict=True))
@@ -187,10 +187,6 @@ def _pairs(index: dict[str, int], pairs: list[tuple[str, str]]) -> tuple[IntArra
     left = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
     right = np.fromiter((index[b] for _, b in pairs), dtype=np.int64, count=len(pairs))
     return left, right
-
-
-def _numbers(values: Sequence[str] | IntArray) -> IntArray:
-    return _numbered(values)[1]
 
 
 def _numbered(values: Sequence[str] | IntArray) -> tuple[list[str], IntArray]:

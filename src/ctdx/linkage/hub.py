@@ -516,7 +516,7 @@ class Hub:
         return None if row is None else dict(json.loads(row))
 
     def report(self) -> HubReport:
-        """What the hub holds per organisation and what its last run found (``HubReport``), in one read."""
+        """What the hub holds per organisation and what its last run found (``HubReport``): counts and dates."""
         declared = self.one_record_per_person()
         with self.engine.connect() as db:
             registered = db.execute(
