@@ -14,13 +14,14 @@
   Levenshtein levels on address parts: the model of the plaintext Splink anchor (bench/linkage).
 
 Training follows Splink's advice (benchmarks.md B1): λ from a deterministic rule and its recall, u by
-random sampling, m by EM in two passes blocked on different fields. The rule needs both training keys (a
-name and a birth date) on both records, so its recall is the recall on fully known pairs times the share
-of pairs whose two records carry both keys (``key_coverage``): without that factor, data where half the
-birth dates are missing (``ctdx sample``: 47 %) would get a λ about four times too small. After the
-scoring, a trained privacy model refines u and λ over the pairs it scored (``refined_model``): u without
-the matches that the random sample holds (a hub's λ is large enough for them to count), then λ by EM with
-m and u fixed.
+random sampling (in privacy mode our own sampler, ``u_sampling``, which counts the same levels on the
+filters' bits in a third of Splink's time), m by EM in two passes blocked on different fields. The rule
+needs both training keys (a name and a birth date) on both records, so its recall is the recall on fully
+known pairs times the share of pairs whose two records carry both keys (``key_coverage``): without that
+factor, data where half the birth dates are missing (``ctdx sample``: 47 %) would get a λ about four times
+too small. After the scoring, a trained privacy model refines u and λ over the pairs it scored
+(``refined_model``): u without the matches that the random sample holds (a hub's λ is large enough for
+them to count), then λ by EM with m and u fixed.
 Term-frequency adjustments are off in privacy mode: they need exact-equality tokens and would leak value
 frequencies.
 
@@ -61,6 +62,7 @@ import numpy.typing as npt
 
 from ctdx.errors import ConfigError, ValidationError
 from ctdx.linkage.normalise import Identity
+from ctdx.linkage.u_sampling import estimate_u
 
 Mode = Literal["privacy", "plaintext"]
 TwinPolicy = Literal["apart", "learned", "may-link"]
@@ -406,8 +408,9 @@ class ScoringConfig:
     min_records_to_train: int = 2000
     # Random pairs for u. At 1e6 the seed of the sample alone moved the privacy model's λ threefold on
     # 10,000 records of ``ctdx sample`` (5.6e-6 to 1.6e-5 over five seeds; true 1.5e-5): the rare name levels'
-    # u rested on a few dozen pairs. At 1e7 it moves by about 10 % (6.7e-6 to 8.2e-6), for about 20 CPU-s
-    # more per link (bench/linkage/README.md, "FEBRL1 and the ctdx sample cohorts").
+    # u rested on a few dozen pairs. At 1e7 it moves by about 10 % (6.7e-6 to 8.2e-6) (bench/linkage/README.md,
+    # "FEBRL1 and the ctdx sample cohorts"): about 11 CPU-s in privacy mode (``u_sampling``), 36 through
+    # Splink's sampler (plaintext mode, and the Spark backend).
     u_max_pairs: float = 1e7
     seed: int = 1
     log_level: int = logging.ERROR
@@ -500,7 +503,11 @@ def train_linker(
         linker.training.estimate_probability_two_random_records_match(
             [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
         )
-        linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+        if privacy:
+            # The same estimate as Splink's, from the filters' bits (``u_sampling``): a third of the CPU.
+            estimate_u(linker, comparison_levels(linker), connection, table, fields, config.u_max_pairs, config.seed)
+        else:
+            linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
         for rule in em_rules(config.mode, fields):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         prior = float(linker._settings_obj._probability_two_random_records_match)

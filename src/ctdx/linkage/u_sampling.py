@@ -1,0 +1,194 @@
+"""u by random sampling on the encodings' bits: what Splink's ``estimate_u_using_random_sampling`` estimates,
+in a fraction of its time.
+
+u is a level's share among pairs of different people; like Splink, we measure it on every pair of a random
+sample of records (``rows_for_pairs``), in privacy mode only. Splink evaluates each level's SQL on every
+pair, one comparison after another, in one DuckDB thread (the sample is one row group): 36 of FEBRL4's 52
+CPU-seconds of linkage (bench/linkage/README.md, "LD1 end to end"). Here the levels stay the same SQL, read
+by DuckDB (``levels.Conditions``), but the similarities they compare come from numpy: on a sample, the
+Hamming distances of all pairs are one matrix product of the filters' bits (|a xor b| = |a| + |b| - 2 a.b).
+
+No library computes this: Splink's sampler is the slow part, and the similarity is our encoding's. Counts,
+the null level and unobserved levels are treated as Splink treats them: u is a level's count over the
+pairs whose comparison is not null, and a level no sampled pair reached keeps its starting u. Unlike
+Splink, every comparison is counted on all the sample's pairs (Splink stops a comparison once each of its
+levels has 100 pairs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ctdx.linkage.levels import Conditions, IntArray, Similarity, filter_bits
+
+if TYPE_CHECKING:  # scoring calls this module
+    from ctdx.linkage.scoring import ComparisonLevels
+
+# Pairs whose similarities DuckDB reads at a time: about 140 MB more than Splink's sampler at 1e7 pairs.
+BLOCK_PAIRS = 250_000
+FloatArray = npt.NDArray[np.float64]
+
+
+def rows_for_pairs(pairs: float) -> int:
+    """The number of records whose pairs number about ``pairs`` (r(r - 1) / 2 = pairs), as Splink sizes
+    its sample."""
+    return math.ceil(0.5 * (math.sqrt(8.0 * pairs + 1.0) + 1.0))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A field's filters for the sampled records, one row per record (zeros where the record has none)."""
+
+    packed: npt.NDArray[np.uint8]
+    present: npt.NDArray[np.bool_]
+
+    @property
+    def bits(self) -> int:
+        return filter_bits(self.packed)
+
+
+@dataclass(frozen=True)
+class LevelCounts:
+    """Per comparison, how many sampled pairs fell in each level (Splink's order), and the pairs sampled."""
+
+    counts: tuple[npt.NDArray[np.int64], ...]
+    pairs: int
+
+    def u(self, comparisons: Sequence[ComparisonLevels]) -> tuple[npt.NDArray[np.float64], ...]:
+        """Per comparison the u of each level: its count over the non-null pairs, NaN where no pair fell
+        (the level keeps its starting u) and at the null level."""
+        result = []
+        for counts, comparison in zip(self.counts, comparisons, strict=True):
+            known = ~np.array(comparison.null)
+            total = counts[known].sum()
+            u = np.full(counts.shape, np.nan)
+            observed = known & (counts > 0)
+            if total > 0:
+                u[observed] = counts[observed] / total
+            result.append(u)
+        return tuple(result)
+
+
+def sample_filters(connection: Any, table: str, fields: Sequence[str], size: int, seed: int) -> dict[str, Filters]:
+    """The filters of ``size`` records of ``table`` drawn at random (seeded), in the order of their ids."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    total = int(connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    size = min(size, total)
+    chosen = np.sort(np.random.default_rng(seed).choice(total, size=size, replace=False)) + 1
+    connection.register("ctdx_u_rows", pa.table({"row": pa.array(chosen, pa.int64())}))
+    try:
+        selected = ", ".join(f"{f}::BLOB AS {f}" for f in fields)
+        query = (
+            f"SELECT {selected} FROM (SELECT *, row_number() OVER (ORDER BY unique_id) AS ctdx_row FROM {table}) "
+            "WHERE ctdx_row IN (SELECT row FROM ctdx_u_rows) ORDER BY unique_id"
+        )
+        rows = connection.execute(query).fetchall()
+    finally:
+        connection.unregister("ctdx_u_rows")
+    filters = {}
+    for index, name in enumerate(fields):
+        values = [row[index] for row in rows]
+        width = max((len(v) for v in values if v is not None), default=1)
+        packed = np.zeros((len(values), width), dtype=np.uint8)
+        present = np.array([v is not None for v in values], dtype=bool)
+        for row, value in enumerate(values):
+            if value is not None:
+                packed[row] = np.frombuffer(value, dtype=np.uint8)
+        filters[name] = Filters(packed, present)
+    return filters
+
+
+@dataclass(frozen=True)
+class _Bits:
+    """The sample's filters as 0/1 matrices, for the matrix products, with each row's count of ones."""
+
+    ones: dict[str, npt.NDArray[np.float32]]
+    weights: dict[str, npt.NDArray[np.float32]]
+    bits: dict[str, int]
+
+    @classmethod
+    def of(cls, filters: dict[str, Filters]) -> _Bits:
+        ones = {name: np.unpackbits(f.packed, axis=1).astype(np.float32) for name, f in filters.items()}
+        weights = {name: m.sum(axis=1) for name, m in ones.items()}
+        return cls(ones, weights, {name: f.bits for name, f in filters.items()})
+
+    def similarity(self, key: Similarity, start: int, stop: int, block: tuple[IntArray, IntArray]) -> FloatArray:
+        """``ctdx_sim`` of ``key`` on the block's pairs: rows ``start``..``stop`` on the left (``block[0]``,
+        from ``start``), every later row on the right (``block[1]``, from ``start``)."""
+        first, first_side, second, second_side = key
+        left, right = block
+        a_rows = (left if first_side == "l" else right) + start
+        b_rows = (left if second_side == "l" else right) + start
+        if first_side == second_side:
+            # Two fields of one record (the twins level: a given name against its own first given name).
+            common = np.einsum("ij,ij->i", self.ones[first], self.ones[second])[a_rows]
+        elif first_side == "l":
+            common = (self.ones[first][start:stop] @ self.ones[second][start:].T)[left, right]
+        else:
+            common = (self.ones[second][start:stop] @ self.ones[first][start:].T)[left, right]
+        distance = self.weights[first][a_rows] + self.weights[second][b_rows] - 2.0 * common
+        result: FloatArray = 1.0 - distance.astype(np.float64) / self.bits[first]
+        return result
+
+
+def level_counts(
+    filters: dict[str, Filters], comparisons: Sequence[ComparisonLevels], block_pairs: int = BLOCK_PAIRS
+) -> LevelCounts:
+    """Count, over every pair of the sampled records (the earlier record on the left, as Splink orders a
+    dedupe pair), the level each comparison puts it in."""
+    import duckdb
+
+    conditions = Conditions.of([c.level_sql() for c in comparisons], list(filters))
+    size = len(next(iter(filters.values())).present) if filters else 0
+    counts = [np.zeros(len(c.conditions), dtype=np.int64) for c in comparisons]
+    if not comparisons or size < 2:
+        return LevelCounts(tuple(counts), 0)
+    sample = _Bits.of(filters)
+    present = {name: f.present for name, f in filters.items()}
+    connection = duckdb.connect(":memory:")
+    pairs = 0
+    try:
+        start = 0
+        while start < size - 1:
+            # Rows start..stop against every later row: about block_pairs pairs.
+            stop = min(size - 1, start + max(1, block_pairs // max(size - start - 1, 1)))
+            rows, columns = np.nonzero(np.triu(np.ones((stop - start, size - start), dtype=bool), 1))
+            block = (rows.astype(np.int64), columns.astype(np.int64))
+            similarity = partial(sample.similarity, start=start, stop=stop, block=block)
+            levels = conditions.evaluate(connection, similarity, present, (block[0] + start, block[1] + start))
+            for i, total in enumerate(counts):
+                total += np.bincount(np.asarray(levels[f"e{i}"], dtype=np.int64), minlength=total.size)
+            pairs += block[0].size
+            start = stop
+    finally:
+        connection.close()
+    return LevelCounts(tuple(counts), pairs)
+
+
+def estimate_u(
+    linker: Any,
+    comparisons: Sequence[ComparisonLevels],
+    connection: Any,
+    table: str,
+    fields: Sequence[str],
+    max_pairs: float,
+    seed: int,
+) -> LevelCounts:
+    """Set the u of every non-null level of ``linker`` (whose comparisons are ``comparisons``, on the
+    encoded ``fields`` of ``table``) from the pairs of a random sample of about ``max_pairs`` pairs (a level
+    no pair reached keeps its u). Returns the counts."""
+    filters = sample_filters(connection, table, fields, rows_for_pairs(max_pairs), seed)
+    counts = level_counts(filters, comparisons)
+    for comparison, u in zip(linker._settings_obj.comparisons, counts.u(comparisons), strict=True):
+        for level, value in zip(comparison.comparison_levels, u, strict=True):
+            if not level.is_null_level and not math.isnan(value):
+                level.u_probability = float(value)
+    return counts

@@ -1,0 +1,141 @@
+"""u from the filters' bits (``u_sampling``) against Splink's own random sampling.
+
+On every pair of a cohort, both count the same pairs in the same levels, so the u must be equal, level by
+level, including the twins level (which compares a record's first given name with its own given name) and
+the levels no pair reaches (they keep their starting u in both).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+
+from ctdx.errors import ConfigError
+from ctdx.linkage.batch import EncodedRecords, load_records
+from ctdx.linkage.scoring import SIM_MACRO, ComparisonLevels, ScoringConfig, comparison_levels, train_linker
+from ctdx.linkage.u_sampling import LevelCounts, estimate_u, level_counts, rows_for_pairs, sample_filters
+from tests.linkage.cohort import encoded_cohort
+
+# Untrained linkers, so that only the u estimates differ; "learned" adds the twins level.
+CONFIG = ScoringConfig(mode="privacy", min_records_to_train=10**9, twins="learned")
+
+
+@pytest.fixture(scope="module")
+def cohort() -> EncodedRecords:
+    records, _ = encoded_cohort(700, 4, 11, b"u sampling test secret, not a real one")
+    return records
+
+
+def _estimates(records: EncodedRecords, max_pairs: float) -> tuple[tuple[ComparisonLevels, ...], ...]:
+    """The starting u, u as Splink samples it and as ``estimate_u`` does (same records, max_pairs, seed)."""
+    empty = np.zeros(0, dtype=np.int64)
+    connection = duckdb.connect(":memory:")
+    try:
+        load_records(connection, records, (empty, empty))
+        splink = train_linker(connection, "ctdx_records", len(records.ids), CONFIG)
+        ours = train_linker(connection, "ctdx_records", len(records.ids), CONFIG)
+        # Splink stops a comparison early once each of its levels has 100 pairs; here it counts them all.
+        splink.linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=3, min_count_per_level=None)
+        start = comparison_levels(ours.linker)
+        counts = estimate_u(ours.linker, start, connection, "ctdx_records", ours.fields, max_pairs, 3)
+        assert counts.pairs > 0
+        return start, comparison_levels(splink.linker), comparison_levels(ours.linker)
+    finally:
+        connection.close()
+
+
+def test_on_every_pair_the_bits_give_splinks_u(cohort: EncodedRecords) -> None:
+    everyone = len(cohort.ids) * (len(cohort.ids) - 1) / 2
+    start, splink, ours = _estimates(cohort, everyone)
+    observed = 0
+    for before, theirs, mine in zip(start, splink, ours, strict=True):
+        assert theirs.conditions == mine.conditions
+        assert np.allclose(theirs.u, mine.u, rtol=1e-12, atol=0.0)
+        observed += sum(a != b for a, b in zip(before.u, mine.u, strict=True))
+    # Not a trivial agreement: most levels moved from their starting u.
+    assert observed >= 12
+
+
+def test_the_levels_are_counted_as_duckdb_counts_them_on_the_encodings(cohort: EncodedRecords) -> None:
+    """Conditions of every shape the levels use (two fields of one record, crossed fields, missing filters),
+    counted by ``level_counts`` and by DuckDB's ``ctdx_sim`` on every pair of the stored encodings."""
+    comparisons = (
+        ComparisonLevels(
+            (
+                "given_l IS NULL OR given_r IS NULL",
+                "ctdx_sim(first_l, given_l) >= 0.92 AND ctdx_sim(given_l, given_r) >= 0.55",
+                "ctdx_sim(first_r, family_l) >= 0.55 AND NOT (ctdx_sim(family_l, given_r) >= 0.6)",
+                "coalesce(ctdx_sim(skeleton_l, skeleton_r) < 0.6, TRUE) AND first_r IS NOT NULL",
+                "ELSE",
+            ),
+            (True, False, False, False, False),
+            (0.0, 0.5, 0.3, 0.1, 0.1),
+            (0.0, 0.2, 0.2, 0.3, 0.3),
+        ),
+    )
+    empty = np.zeros(0, dtype=np.int64)
+    connection = duckdb.connect(":memory:")
+    try:
+        load_records(connection, cohort, (empty, empty))
+        connection.execute(SIM_MACRO)
+        fields = ("given", "first", "family", "skeleton")
+        sides = ", ".join(f"{side}.{f} AS {f}_{side}" for f in fields for side in "lr")
+        rows = connection.execute(
+            f"SELECT {comparisons[0].level_sql()} AS g, count(*) FROM (SELECT {sides} FROM ctdx_records l "
+            "JOIN ctdx_records r ON l.unique_id < r.unique_id) GROUP BY g"
+        ).fetchall()
+        filters = sample_filters(connection, "ctdx_records", list(fields), len(cohort.ids), 1)
+    finally:
+        connection.close()
+    expected = np.zeros(5, dtype=np.int64)
+    for level, count in rows:
+        expected[level] = count
+    counts = level_counts(filters, comparisons, block_pairs=20_000)
+    assert np.array_equal(counts.counts[0], expected)
+    assert (expected > 0).all()
+
+
+def test_every_pair_is_counted_once_in_one_level(cohort: EncodedRecords) -> None:
+    empty = np.zeros(0, dtype=np.int64)
+    connection = duckdb.connect(":memory:")
+    try:
+        load_records(connection, cohort, (empty, empty))
+        model = train_linker(connection, "ctdx_records", len(cohort.ids), CONFIG)
+        filters = sample_filters(connection, "ctdx_records", model.fields, len(cohort.ids), 1)
+        comparisons = comparison_levels(model.linker)
+    finally:
+        connection.close()
+    # Small blocks: the pairs go through DuckDB in many of them, and none is lost or counted twice.
+    counts = level_counts(filters, comparisons, block_pairs=5_000)
+    assert counts.pairs == len(cohort.ids) * (len(cohort.ids) - 1) // 2
+    assert all(int(c.sum()) == counts.pairs for c in counts.counts)
+    assert _same(counts, level_counts(filters, comparisons))
+
+
+def _same(a: LevelCounts, b: LevelCounts) -> bool:
+    return a.pairs == b.pairs and all(np.array_equal(x, y) for x, y in zip(a.counts, b.counts, strict=True))
+
+
+def test_a_sample_of_the_records_estimates_the_u_of_all_pairs(cohort: EncodedRecords) -> None:
+    everyone = len(cohort.ids) * (len(cohort.ids) - 1) / 2
+    _, _, full = _estimates(cohort, everyone)
+    _, _, sampled = _estimates(cohort, everyone / 4)
+    assert rows_for_pairs(everyone / 4) < len(cohort.ids)
+    for whole, part in zip(full, sampled, strict=True):
+        common = np.array(whole.u) > 0.05
+        assert np.allclose(np.array(part.u)[common], np.array(whole.u)[common], rtol=0.1)
+
+
+def test_a_level_on_a_field_the_records_lack_is_refused(cohort: EncodedRecords) -> None:
+    empty = np.zeros(0, dtype=np.int64)
+    connection = duckdb.connect(":memory:")
+    try:
+        load_records(connection, cohort, (empty, empty))
+        model = train_linker(connection, "ctdx_records", len(cohort.ids), CONFIG)
+        filters = sample_filters(connection, "ctdx_records", ["names", "birth"], 50, 1)
+        comparisons = comparison_levels(model.linker)
+    finally:
+        connection.close()
+    with pytest.raises(ConfigError, match="which the records do not have"):
+        level_counts(filters, comparisons)
