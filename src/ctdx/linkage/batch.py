@@ -9,14 +9,14 @@ works on arrays (``clustering.cluster_arrays``).
 Scoring (``scorer="chunked"``, the default on DuckDB) trains the model as ``scoring.score_pairs`` does
 (``scoring.train_linker``: same levels, λ rule, u sampling, EM passes), on all records up to
 ``train_sample`` and on a random sample of that many records above it, and then computes the match weights
-itself: the model is linear in its levels, so a pair's weight is the prior's log2 odds plus, per
-comparison, the log2 Bayes factor of the first level whose SQL condition holds (``scoring.ComparisonLevels``).
-DuckDB evaluates those same conditions on the pairs in chunks whose encodings are gathered by numpy, and
-the results stay arrays (record indexes, probabilities, sibling flags): no exploded key row per pair, no
-retained encodings in a prediction table, no Python object per pair. At 1,000,000 records Splink's own
-prediction over 11.9 M pairs reached 21.7 GiB (bench/linkage/README.md, "Scale"); this is why we write the
-evaluation ourselves. λ and u are refined over the scored pairs as ``score_pairs`` refines them
-(``scoring.refined_model``).
+itself: the model is linear in its levels, so a pair's weight is the prior's log2 odds plus, per comparison,
+the log2 Bayes factor of the first level whose SQL condition holds (``scoring.ComparisonLevels``). numpy
+computes the similarities those conditions compare (popcounts of the gathered encodings) and DuckDB
+evaluates the conditions on them (``levels``), in chunks of pairs, and the results stay arrays (record
+indexes, probabilities, sibling flags): no exploded key row per pair, no retained encodings in a prediction
+table, no Python object per pair. At 1,000,000 records Splink's own prediction over 11.9 M pairs reached
+21.7 GiB (bench/linkage/README.md, "Scale"); this is why we write the evaluation ourselves. λ and u are
+refined over the scored pairs as ``score_pairs`` refines them (``scoring.refined_model``).
 
 ``scorer="splink"`` keeps the former path: the candidate pairs reach Splink through its exploded-key
 blocking (each pair gets its own key, listed in the key lists of its two records) and
@@ -32,6 +32,7 @@ import resource
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -40,8 +41,8 @@ import numpy.typing as npt
 from ctdx.errors import ConfigError, ValidationError
 from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_arrays
+from ctdx.linkage.levels import Conditions, filter_bits, pair_similarity
 from ctdx.linkage.scoring import (
-    SIM_MACRO,
     ComparisonLevels,
     ScoredPair,
     ScoringConfig,
@@ -323,43 +324,30 @@ def pair_levels(
     records: EncodedRecords, pairs: tuple[IntArray, IntArray], model: PairModel, chunk_bytes: int = CHUNK_BYTES
 ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.bool_]]:
     """Per candidate pair its level in each comparison of ``model`` (a row per pair, a column per
-    comparison: ``scoring.factors_of`` weighs them) and whether it is a cannot-link, evaluated by DuckDB on
-    chunks of pairs (about ``chunk_bytes`` of gathered encodings each)."""
-    import pyarrow as pa
-
+    comparison: ``scoring.factors_of`` weighs them) and whether it is a cannot-link. The similarities come
+    from numpy and DuckDB reads the conditions on them (``levels``), on chunks of pairs (each about
+    ``chunk_bytes`` if all the pairs' encodings were gathered at once; one field's are)."""
     left, right = pairs
     if left.shape != right.shape:
         raise ValidationError("the pair arrays must have the same length", field="pairs")
+    expressions = [c.level_sql() for c in model.comparisons] + [f"coalesce({model.siblings}, FALSE)"]
+    conditions = Conditions.of(expressions, list(records.packed))
+    bits = {name: filter_bits(packed) for name, packed in records.packed.items()}
     width = sum(packed.shape[1] for packed in records.packed.values()) * 2
     step = max(1, chunk_bytes // max(width, 1))
-    names = list(records.packed)
-    columns = ", ".join(f"{name}_{side}::BLOB::BIT AS {name}_{side}" for name in names for side in "lr")
-    levels_sql = ", ".join(f"{c.level_sql()}::SMALLINT AS g{i}" for i, c in enumerate(model.comparisons))
-    query = f"SELECT {levels_sql}, coalesce({model.siblings}, FALSE) AS sib FROM (SELECT {columns} FROM ctdx_chunk)"
     levels = np.empty((left.size, len(model.comparisons)), dtype=np.int16)
     siblings = np.empty(left.size, dtype=bool)
     connection = _connect()
     try:
-        connection.execute("SET preserve_insertion_order = true")
-        connection.execute(SIM_MACRO)
+        connection.execute("SET preserve_insertion_order = true")  # a result row per pair, in order
         for start in range(0, left.size, step):
             stop = min(start + step, left.size)
-            chunk: dict[str, Any] = {}
-            for name in names:
-                packed, present = records.packed[name], records.present[name]
-                for side, index in (("l", left[start:stop]), ("r", right[start:stop])):
-                    valid = pa.py_buffer(np.packbits(present[index], bitorder="little").tobytes())
-                    data = pa.py_buffer(np.ascontiguousarray(packed[index]).tobytes())
-                    chunk[f"{name}_{side}"] = pa.FixedSizeBinaryArray.from_buffers(
-                        pa.binary(packed.shape[1]), stop - start, [valid, data]
-                    )
-            connection.register("ctdx_chunk", pa.table(chunk))
-            result = connection.execute(query).fetchnumpy()
-            connection.unregister("ctdx_chunk")
-            del chunk
+            chunk = (left[start:stop], right[start:stop])
+            similarity = partial(pair_similarity, packed=records.packed, bits=bits, pairs=chunk)
+            result = conditions.evaluate(connection, similarity, records.present, chunk)
             for i in range(len(model.comparisons)):
-                levels[start:stop, i] = np.asarray(result[f"g{i}"], dtype=np.int16)
-            siblings[start:stop] = np.asarray(result["sib"], dtype=bool)
+                levels[start:stop, i] = np.asarray(result[f"e{i}"], dtype=np.int16)
+            siblings[start:stop] = np.asarray(result[f"e{len(model.comparisons)}"], dtype=bool)
     finally:
         connection.close()
     return levels, siblings
