@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--train-sample", type=int, default=TRAIN_SAMPLE, help="Records the model trains on.")
     parser.add_argument("--compare-splink", action="store_true", help="Also score with Splink; compare links.")
     parser.add_argument("--salt", choices=list(SALTS), default=DEFAULT_ENCODING_CONFIG.salt, help="Name salt.")
+    parser.add_argument("--seed", type=int, default=ScoringConfig.seed, help="The model's sampling seed.")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     folder = ensure_cohort(args.cases)
@@ -247,7 +248,7 @@ def main() -> None:
 
         spark_session("local[2]", memory="4g")
     clustering = ClusteringConfig(threshold=THRESHOLD, samples=args.samples)
-    scoring = ScoringConfig(mode="privacy")
+    scoring = ScoringConfig(mode="privacy", seed=args.seed)
     result = link_encoded(
         records,
         (left, right),
@@ -301,6 +302,7 @@ def main() -> None:
         "scored_pairs": result.scored_pairs,
         "scorer": args.scorer if args.backend == "duckdb" else "splink",
         "train_sample": min(args.train_sample, len(ids)),
+        "seed": args.seed,
         "compare_splink": comparison,
         "unreadable_birth_dates": unreadable,
         "metrics": metrics,
