@@ -12,6 +12,7 @@ evaluates fast. Written here because no library evaluates Splink's levels on pre
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,11 +37,17 @@ Similarity = tuple[str, str, str, str]
 @dataclass(frozen=True)
 class Conditions:
     """SQL expressions over a pair (``x_l``, ``x_r`` columns) with each ``ctdx_sim`` replaced by a column
-    ``s0``, ``s1``, ... (``similarities[i]`` says which), and the sides' fields they still read (``sides``)."""
+    ``s0``, ``s1``, ... (``similarities[i]`` says which), and the sides' fields they still read (``sides``).
+
+    ``thresholds[i]``: the constants ``s{i}`` is compared with, when every comparison of it is ``s >= c``
+    or ``s < c`` (the levels' conditions are); None otherwise. A pair's values then depend only on where
+    each similarity falls among its constants, so ``evaluate`` gives DuckDB one row per such combination
+    rather than one per pair."""
 
     expressions: tuple[str, ...]
     similarities: tuple[Similarity, ...]
     sides: tuple[str, ...]
+    thresholds: tuple[tuple[float, ...], ...] | None = None
 
     @classmethod
     def of(cls, expressions: Sequence[str], fields: Sequence[str]) -> Conditions:
@@ -59,7 +66,7 @@ class Conditions:
         for side in sides:
             if side[:-2] not in fields:
                 raise ConfigError(f"a level reads {side!r}, which the records do not have")
-        return cls(rewritten, tuple(found), tuple(sides))
+        return cls(rewritten, tuple(found), tuple(sides), _thresholds(rewritten, len(found)))
 
     def evaluate(
         self,
@@ -71,20 +78,40 @@ class Conditions:
         """Each expression's value (column ``e0``, ``e1``, ...) on the pairs (``left``, ``right`` rows):
         ``similarity(key)`` gives a similarity per pair, null where either filter is missing
         (``present``: the rows that have each field)."""
-        import pyarrow as pa  # type: ignore[import-untyped]
-
         left, right = pairs
         rows = {"l": left, "r": right}
-        columns: dict[str, Any] = {}
-        for index, key in enumerate(self.similarities):
+        values: list[npt.NDArray[np.float64]] = []
+        missing: list[npt.NDArray[np.bool_]] = []
+        for key in self.similarities:
             first, first_side, second, second_side = key
-            missing = ~(present[first][rows[first_side]] & present[second][rows[second_side]])
-            columns[f"s{index}"] = pa.array(similarity(key), mask=missing)
-        for side in self.sides:
-            field, which = side[:-2], side[-1]
-            columns[side] = pa.array(np.ones(left.size, dtype=bool), mask=~present[field][rows[which]])
+            values.append(similarity(key))
+            missing.append(~(present[first][rows[first_side]] & present[second][rows[second_side]]))
+        known = [present[side[:-2]][rows[side[-1]]] for side in self.sides]
+        if self.thresholds is not None:
+            grouped = _grouped(values, missing, known, self.thresholds)
+            if grouped is not None:
+                inverse, representatives = grouped
+                distinct = self._query(connection, *representatives)
+                return {name: column[inverse] for name, column in distinct.items()}
+        return self._query(connection, values, missing, known)
+
+    def _query(
+        self,
+        connection: Any,
+        values: Sequence[npt.NDArray[np.float64]],
+        missing: Sequence[npt.NDArray[np.bool_]],
+        known: Sequence[npt.NDArray[np.bool_]],
+    ) -> dict[str, npt.NDArray[Any]]:
+        import pyarrow as pa  # type: ignore[import-untyped]
+
+        size = len(values[0]) if values else len(known[0]) if known else 0
+        columns: dict[str, Any] = {}
+        for index, (value, gone) in enumerate(zip(values, missing, strict=True)):
+            columns[f"s{index}"] = pa.array(value, mask=gone)
+        for side, has in zip(self.sides, known, strict=True):
+            columns[side] = pa.array(np.ones(size, dtype=bool), mask=~has)
         if not columns:
-            columns["ctdx_none"] = pa.array(np.zeros(left.size, dtype=bool))
+            columns["ctdx_none"] = pa.array(np.zeros(size, dtype=bool))
         selected = ", ".join(f"{sql} AS e{i}" for i, sql in enumerate(self.expressions))
         connection.register("ctdx_level_pairs", pa.table(columns))
         try:
@@ -93,7 +120,65 @@ class Conditions:
             ).fetchnumpy()
         finally:
             connection.unregister("ctdx_level_pairs")
-        return result
+        return {name: np.asarray(column) for name, column in result.items()}
+
+
+# Every use of a similarity column in a rewritten condition, with the comparison that follows it.
+_COMPARED = re.compile(r"\b(s\d+)\b(?:\s*(>=|<=|<>|!=|>|<|=)\s*([0-9]*\.?[0-9]+)(?![0-9.eE]))?")
+# Combinations of buckets beyond this are not grouped (the codes would overflow).
+_MAX_CODES = 2**62
+
+
+def _thresholds(expressions: Sequence[str], count: int) -> tuple[tuple[float, ...], ...] | None:
+    """Per similarity column the sorted constants it is compared with, or None if any use of any column
+    is not ``>= c`` or ``< c`` (``Conditions``)."""
+    constants: list[set[float]] = [set() for _ in range(count)]
+    for sql in expressions:
+        for match in _COMPARED.finditer(sql):
+            if match[2] not in (">=", "<"):
+                return None
+            constants[int(match[1][1:])].add(float(match[3]))
+    return tuple(tuple(sorted(c)) for c in constants)
+
+
+def _grouped(
+    values: Sequence[npt.NDArray[np.float64]],
+    missing: Sequence[npt.NDArray[np.bool_]],
+    known: Sequence[npt.NDArray[np.bool_]],
+    thresholds: Sequence[tuple[float, ...]],
+) -> tuple[IntArray, tuple[list[Any], list[Any], list[Any]]] | None:
+    """The pairs grouped by where each similarity falls among its constants (and which sides are known):
+    each pair's index among the distinct combinations, and one representative row per combination (values,
+    missing, known, as ``Conditions._query`` takes them). A similarity ``v`` is represented by the largest
+    constant at most ``v`` (or -1 below them all): ``v >= c`` and ``v < c`` hold for it exactly when they
+    hold for ``v``. None if the combinations are too many to code."""
+    sizes = [len(t) + 2 for t in thresholds] + [2] * len(known)
+    if math.prod(sizes) >= _MAX_CODES or not sizes:
+        return None
+    size = len(values[0]) if values else len(known[0])
+    codes = np.zeros(size, dtype=np.int64)
+    radix = 1
+    for value, gone, constants in zip(values, missing, thresholds, strict=True):
+        bucket = np.searchsorted(np.array(constants, dtype=np.float64), value, side="right")
+        bucket[gone] = len(constants) + 1
+        codes += bucket.astype(np.int64) * radix
+        radix *= len(constants) + 2
+    for has in known:
+        codes += has.astype(np.int64) * radix
+        radix *= 2
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    radix = 1
+    rows: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for constants in thresholds:
+        digit = (distinct // radix) % (len(constants) + 2)
+        radix *= len(constants) + 2
+        table = np.array([-1.0, *constants, 0.0], dtype=np.float64)
+        rows[0].append(table[digit])
+        rows[1].append(digit == len(constants) + 1)
+    for _ in known:
+        rows[2].append(((distinct // radix) % 2).astype(bool))
+        radix *= 2
+    return inverse.reshape(-1), rows
 
 
 def filter_bits(packed: npt.NDArray[np.uint8]) -> int:
