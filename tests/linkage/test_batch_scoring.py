@@ -17,6 +17,7 @@ from ctdx.linkage.batch import (
     link_encoded,
     load_records,
     pair_levels,
+    pair_siblings,
     score_chunked,
     train_model,
 )
@@ -61,7 +62,8 @@ def test_chunked_weights_equal_splinks_prediction(cohort: tuple[EncodedRecords, 
         zip(pairs[0].tolist(), pairs[1].tolist(), strict=True)
     )
     # A small chunk size: the pairs go through DuckDB in many chunks.
-    levels, siblings = pair_levels(records, (left, right), model, chunk_bytes=64 * 1024)
+    levels = pair_levels(records, (left, right), model, chunk_bytes=64 * 1024)
+    siblings = pair_siblings(records, (left, right), model, chunk_bytes=64 * 1024)
     factors = factors_of(levels, model.comparisons)
     weights = np.array([r[2] for r in rows], dtype=np.float64)
     chances = np.array([r[3] for r in rows], dtype=np.float64)

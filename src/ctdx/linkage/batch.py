@@ -320,37 +320,57 @@ def train_model(records: EncodedRecords, scoring: ScoringConfig, sample: int = T
         connection.close()
 
 
-def pair_levels(
-    records: EncodedRecords, pairs: tuple[IntArray, IntArray], model: PairModel, chunk_bytes: int = CHUNK_BYTES
-) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.bool_]]:
-    """Per candidate pair its level in each comparison of ``model`` (a row per pair, a column per
-    comparison: ``scoring.factors_of`` weighs them) and whether it is a cannot-link. The similarities come
-    from numpy and DuckDB reads the conditions on them (``levels``), on chunks of pairs (each about
-    ``chunk_bytes`` if all the pairs' encodings were gathered at once; one field's are)."""
+def evaluate_pairs(
+    records: EncodedRecords,
+    pairs: tuple[IntArray, IntArray],
+    expressions: Sequence[str],
+    chunk_bytes: int = CHUNK_BYTES,
+) -> list[npt.NDArray[Any]]:
+    """Per SQL expression (over ``ctdx_sim`` of the encodings and the sides' fields) its value on each pair.
+    The similarities come from numpy and DuckDB reads the expressions on them (``levels``), on chunks of
+    pairs (each about ``chunk_bytes`` if all the pairs' encodings were gathered at once; one field's are)."""
     left, right = pairs
     if left.shape != right.shape:
         raise ValidationError("the pair arrays must have the same length", field="pairs")
-    expressions = [c.level_sql() for c in model.comparisons] + [f"coalesce({model.siblings}, FALSE)"]
     conditions = Conditions.of(expressions, list(records.packed))
     bits = {name: filter_bits(packed) for name, packed in records.packed.items()}
     width = sum(packed.shape[1] for packed in records.packed.values()) * 2
     step = max(1, chunk_bytes // max(width, 1))
-    levels = np.empty((left.size, len(model.comparisons)), dtype=np.int16)
-    siblings = np.empty(left.size, dtype=bool)
+    values: list[list[npt.NDArray[Any]]] = [[] for _ in expressions]
     connection = _connect()
     try:
         connection.execute("SET preserve_insertion_order = true")  # a result row per pair, in order
         for start in range(0, left.size, step):
-            stop = min(start + step, left.size)
-            chunk = (left[start:stop], right[start:stop])
+            chunk = (left[start : start + step], right[start : start + step])
             similarity = partial(pair_similarity, packed=records.packed, bits=bits, pairs=chunk)
             result = conditions.evaluate(connection, similarity, records.present, chunk)
-            for i in range(len(model.comparisons)):
-                levels[start:stop, i] = np.asarray(result[f"e{i}"], dtype=np.int16)
-            siblings[start:stop] = np.asarray(result[f"e{len(model.comparisons)}"], dtype=bool)
+            for i, parts in enumerate(values):
+                parts.append(np.asarray(result[f"e{i}"]))
     finally:
         connection.close()
-    return levels, siblings
+    return [np.concatenate(parts) if parts else np.zeros(0) for parts in values]
+
+
+def pair_levels(
+    records: EncodedRecords, pairs: tuple[IntArray, IntArray], model: PairModel, chunk_bytes: int = CHUNK_BYTES
+) -> npt.NDArray[np.int16]:
+    """Per candidate pair its level in each comparison of ``model``: a row per pair, a column per
+    comparison, as ``scoring.factors_of`` weighs them (``evaluate_pairs``)."""
+    columns = evaluate_pairs(records, pairs, [c.level_sql() for c in model.comparisons], chunk_bytes)
+    levels = np.empty((pairs[0].size, len(model.comparisons)), dtype=np.int16)
+    for i, column in enumerate(columns):
+        levels[:, i] = column.astype(np.int16)
+    return levels
+
+
+def pair_siblings(
+    records: EncodedRecords, pairs: tuple[IntArray, IntArray], model: PairModel, chunk_bytes: int = CHUNK_BYTES
+) -> npt.NDArray[np.bool_]:
+    """Per pair whether it is a cannot-link under ``model`` (twins and siblings, ``scoring.siblings_sql``).
+    A separate pass, so that it reads only the pairs a scorer keeps: its similarities are as many again as
+    the levels'."""
+    (flags,) = evaluate_pairs(records, pairs, [f"coalesce({model.siblings}, FALSE)"], chunk_bytes)
+    return flags.astype(bool)
 
 
 def score_chunked(
@@ -366,12 +386,13 @@ def score_chunked(
     ``scoring.prediction_floor`` for a trained model, whose λ and u are then refined over them as ``score_pairs``
     refines them), kept when their refined probability reaches ``predict_threshold``."""
     model = model or train_model(records, scoring, train_sample)
-    levels, siblings = pair_levels(records, pairs, model, chunk_bytes)
+    levels = pair_levels(records, pairs, model, chunk_bytes)
     factors = factors_of(levels, model.comparisons)
     floor = prediction_floor(scoring, model.trained)
     keep = probabilities(factors, model.prior) >= floor
-    levels, factors, siblings = levels[keep], factors[keep], siblings[keep]
+    levels, factors = levels[keep], factors[keep]
     left, right = pairs[0][keep], pairs[1][keep]
+    siblings = pair_siblings(records, (left, right), model, chunk_bytes)
     prior = model.prior
     if model.trained:
         factors, prior = refined_model(levels, model.comparisons, len(records.ids), prior)
