@@ -6,8 +6,10 @@ Bloom filters, computed by DuckDB as ``bit_count(xor(a, b))`` on ``BIT`` strings
 names it. Here each similarity a set of conditions names is computed once per pair by numpy (popcounts of
 the packed filters, or a matrix product for all pairs of a sample: ``u_sampling``), given to DuckDB as a
 number, and the conditions are rewritten to read those numbers (``Conditions``). What remains of a
-condition (comparisons, ``AND``/``OR``, ``IS NULL`` on a side's field, ``coalesce``) is what DuckDB
-evaluates fast. Written here because no library evaluates Splink's levels on precomputed similarities.
+condition (comparisons, ``AND``/``OR``, ``IS NULL`` on a side's field, ``coalesce``) is cheap, and as the
+levels compare each similarity with a few constants only, DuckDB reads it once per combination of where
+the similarities fall among them, not once per pair. Written here because no library evaluates Splink's
+levels on precomputed similarities.
 """
 
 from __future__ import annotations

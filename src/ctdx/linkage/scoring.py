@@ -409,7 +409,7 @@ class ScoringConfig:
     # Random pairs for u. At 1e6 the seed of the sample alone moved the privacy model's λ threefold on
     # 10,000 records of ``ctdx sample`` (5.6e-6 to 1.6e-5 over five seeds; true 1.5e-5): the rare name levels'
     # u rested on a few dozen pairs. At 1e7 it moves by about 10 % (6.7e-6 to 8.2e-6) (bench/linkage/README.md,
-    # "FEBRL1 and the ctdx sample cohorts"): about 11 CPU-s in privacy mode (``u_sampling``), 36 through
+    # "FEBRL1 and the ctdx sample cohorts"): about 12 CPU-s in privacy mode (``u_sampling``), 36 through
     # Splink's sampler (plaintext mode, and the Spark backend).
     u_max_pairs: float = 1e7
     seed: int = 1

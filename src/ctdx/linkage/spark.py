@@ -9,8 +9,9 @@ similarity the comparisons call, ``ctdx_sim``, is registered as a temporary **SQ
     1 - sum(bit_count(a[i] ^ b[i])) / (64 * size(a))
 
 the fraction of agreeing bits, as ``scoring.SIM_MACRO`` computes it in DuckDB on ``BIT`` columns.
-Comparisons, training (λ from the deterministic training rule, u by random sampling, m by EM on
-``scoring.em_rules``, translated by ``spark_em_rule``), the refinement of λ and u over the scored pairs
+Comparisons, training (λ from the deterministic training rule, u by random sampling, here Splink's own
+sampler on Spark where DuckDB uses ``u_sampling``, the same estimand; m by EM on ``scoring.em_rules``,
+translated by ``spark_em_rule``), the refinement of λ and u over the scored pairs
 (``scoring.refined_pairs``), the prediction threshold and the sibling rule are those of ``scoring``; only
 the database differs. Privacy
 mode only: plaintext deduplication stays inside one organisation and never needs a cluster.
