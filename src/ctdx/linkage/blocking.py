@@ -209,10 +209,11 @@ LSH_BLOCKING = Blocking(
     name="hub keys",
 )
 # At 200,000 LD5 records the hub keys keep 0.81 of the true pairs at 424 candidates per record (the scale rules
-# 0.59 at 21): expected count +18.0 % against +21.1 %, for 1,140 CPU-s, 17 minutes and 5.7 GB against 313 CPU-s,
-# 3.5 minutes and 4.5 GB (bench/linkage/README.md, "Where the hub switches to arrays"). Three points of count
-# for 3.6 times the CPU: the switch stays where the gain was 7 points for 3.5 times.
-LSH_BLOCKING_UP_TO = 100_000
+# 0.59 at 21): expected count +18.4 % against +21.2 %, for 486 CPU-s, 6.4 minutes and 5.8 GB against 245 CPU-s,
+# 2.3 minutes and 4.6 GB (bench/linkage/README.md, "u from the filters' bits"). Three points of count for twice
+# the CPU, within the 8 GiB and 10 minutes of benchmarks.md; before the scorer read similarities from numpy it
+# was 3.6 times (1,140 CPU-s, 17 minutes), and the switch stayed at 100,000. Not measured beyond 200,000.
+LSH_BLOCKING_UP_TO = 200_000
 
 
 def blocking_for(records: int) -> Blocking:
