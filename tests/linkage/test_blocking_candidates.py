@@ -138,9 +138,10 @@ def test_the_wide_names_bands_keep_the_true_pairs_the_birth_date_salt_takes_from
 def test_the_array_path_blocks_as_the_hub_keys_do_until_the_hub_is_large() -> None:
     """A hub that links arrays (from ``hub.ARRAYS_FROM`` cases) blocks with its string keys' design as array
     rules (``LSH_BLOCKING``) up to ``LSH_BLOCKING_UP_TO`` records: on a ``ctdx sample`` cohort it keeps about
-    the true pairs the string keys keep, far more than the scale rules (measured on these 3,000 cases: 0.842,
-    the string keys 0.846, the scale rules 0.623; on LD5 100k 0.82 against 0.60). Beyond, the scale rules,
-    whose candidates grow slower with the cohort."""
+    the true pairs the string keys keep, far more than the scale rules (on these 3,000 cases, 20 runs, which
+    differ by their random bit flips: 0.838-0.855, the string keys 0.836-0.872, at most 0.025 more, the
+    scale rules 0.599-0.629; on LD5 100k 0.82 against 0.60). Beyond, the scale rules, whose candidates grow
+    slower with the cohort."""
     from ctdx.linkage.blocking import DEFAULT_BLOCKING, LSH_BLOCKING, LSH_BLOCKING_UP_TO, blocking_for
 
     assert blocking_for(LSH_BLOCKING_UP_TO) is LSH_BLOCKING and blocking_for(LSH_BLOCKING_UP_TO + 1) is DEFAULT_BLOCKING
@@ -168,4 +169,4 @@ def test_the_array_path_blocks_as_the_hub_keys_do_until_the_hub_is_large() -> No
     by_keys = {pair for rows in blocks.values() for pair in combinations(rows, 2)}
     string_keys = sum(person[a] == person[b] for a, b in by_keys) / true_pairs
     as_rules, scale = completeness(LSH_BLOCKING), completeness(DEFAULT_BLOCKING)
-    assert as_rules >= string_keys - 0.02 and as_rules >= scale + 0.15
+    assert as_rules >= string_keys - 0.04 and as_rules >= scale + 0.15
