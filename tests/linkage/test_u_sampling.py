@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from ctdx.errors import ConfigError
+from ctdx.linkage import levels, u_sampling
 from ctdx.linkage.batch import EncodedRecords, load_records
 from ctdx.linkage.scoring import SIM_MACRO, ComparisonLevels, ScoringConfig, comparison_levels, train_linker
 from ctdx.linkage.u_sampling import LevelCounts, estimate_u, level_counts, rows_for_pairs, sample_filters
@@ -57,9 +58,18 @@ def test_on_every_pair_the_bits_give_splinks_u(cohort: EncodedRecords) -> None:
     assert observed >= 12
 
 
-def test_the_levels_are_counted_as_duckdb_counts_them_on_the_encodings(cohort: EncodedRecords) -> None:
+@pytest.mark.parametrize("tally", ["dense", "sorted", "pair by pair"])
+def test_the_levels_are_counted_as_duckdb_counts_them_on_the_encodings(
+    cohort: EncodedRecords, tally: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Conditions of every shape the levels use (two fields of one record, crossed fields, missing filters),
-    counted by ``level_counts`` and by DuckDB's ``ctdx_sim`` on every pair of the stored encodings."""
+    counted by ``level_counts`` and by DuckDB's ``ctdx_sim`` on every pair of the stored encodings; with the
+    combinations tallied in one array, per block by sorting, or (conditions that cannot be grouped) each
+    pair read by DuckDB."""
+    if tally == "sorted":
+        monkeypatch.setattr(u_sampling, "DENSE_CODES", 0)
+    elif tally == "pair by pair":
+        monkeypatch.setattr(levels, "_thresholds", lambda expressions, count: None)
     comparisons = (
         ComparisonLevels(
             (

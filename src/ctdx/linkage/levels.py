@@ -80,6 +80,46 @@ class Conditions:
         """Each expression's value (column ``e0``, ``e1``, ...) on the pairs (``left``, ``right`` rows):
         ``similarity(key)`` gives a similarity per pair, null where either filter is missing
         (``present``: the rows that have each field)."""
+        values, missing, known = self._inputs(similarity, present, pairs)
+        codes = self._codes(values, missing, known)
+        if codes is None:
+            return self._query(connection, values, missing, known)
+        distinct, inverse = np.unique(codes, return_inverse=True)
+        return {name: column[inverse.reshape(-1)] for name, column in self.of_codes(connection, distinct).items()}
+
+    def codes(
+        self,
+        similarity: Callable[[Similarity], npt.NDArray[np.float64]],
+        present: Mapping[str, npt.NDArray[np.bool_]],
+        pairs: tuple[IntArray, IntArray],
+    ) -> IntArray | None:
+        """Per pair the code of its combination (where each similarity falls among its constants, which
+        sides are known): pairs with one code have the same values (``of_codes``). None when the
+        conditions cannot be grouped (``thresholds`` is None, or too many combinations to code)."""
+        if self.combinations is None:
+            return None
+        return self._codes(*self._inputs(similarity, present, pairs))
+
+    @property
+    def combinations(self) -> int | None:
+        """How many codes ``codes`` can give (all below this), or None if it gives none."""
+        if self.thresholds is None or not (self.thresholds or self.sides):
+            return None
+        total = math.prod([len(t) + 2 for t in self.thresholds] + [2] * len(self.sides))
+        return total if 0 < total < _MAX_CODES else None
+
+    def of_codes(self, connection: Any, codes: IntArray) -> dict[str, npt.NDArray[Any]]:
+        """Each expression's value for each combination ``codes`` names (``codes``), one DuckDB row per code."""
+        if self.thresholds is None:
+            raise ConfigError("these conditions compare a similarity other than as s >= c or s < c")
+        return self._query(connection, *_decoded(codes, self.thresholds, len(self.sides)))
+
+    def _inputs(
+        self,
+        similarity: Callable[[Similarity], npt.NDArray[np.float64]],
+        present: Mapping[str, npt.NDArray[np.bool_]],
+        pairs: tuple[IntArray, IntArray],
+    ) -> tuple[list[npt.NDArray[np.float64]], list[npt.NDArray[np.bool_]], list[npt.NDArray[np.bool_]]]:
         left, right = pairs
         rows = {"l": left, "r": right}
         values: list[npt.NDArray[np.float64]] = []
@@ -89,13 +129,31 @@ class Conditions:
             values.append(similarity(key))
             missing.append(~(present[first][rows[first_side]] & present[second][rows[second_side]]))
         known = [present[side[:-2]][rows[side[-1]]] for side in self.sides]
-        if self.thresholds is not None:
-            grouped = _grouped(values, missing, known, self.thresholds)
-            if grouped is not None:
-                inverse, representatives = grouped
-                distinct = self._query(connection, *representatives)
-                return {name: column[inverse] for name, column in distinct.items()}
-        return self._query(connection, values, missing, known)
+        return values, missing, known
+
+    def _codes(
+        self,
+        values: Sequence[npt.NDArray[np.float64]],
+        missing: Sequence[npt.NDArray[np.bool_]],
+        known: Sequence[npt.NDArray[np.bool_]],
+    ) -> IntArray | None:
+        """The combination code of each pair: a similarity ``v`` is coded by how many of its constants are
+        at most ``v`` (``len + 1`` when it is null); ``v >= c`` and ``v < c`` hold for the largest constant
+        at most ``v`` exactly when they hold for ``v`` (``_decoded`` gives DuckDB that constant, or -1)."""
+        if self.thresholds is None or self.combinations is None:
+            return None
+        size = len(values[0]) if values else len(known[0]) if known else 0
+        codes = np.zeros(size, dtype=np.int64)
+        radix = 1
+        for value, gone, constants in zip(values, missing, self.thresholds, strict=True):
+            bucket = np.searchsorted(np.array(constants, dtype=np.float64), value, side="right")
+            bucket[gone] = len(constants) + 1
+            codes += bucket.astype(np.int64) * radix
+            radix *= len(constants) + 2
+        for has in known:
+            codes += has.astype(np.int64) * radix
+            radix *= 2
+        return codes
 
     def _query(
         self,
@@ -143,44 +201,24 @@ def _thresholds(expressions: Sequence[str], count: int) -> tuple[tuple[float, ..
     return tuple(tuple(sorted(c)) for c in constants)
 
 
-def _grouped(
-    values: Sequence[npt.NDArray[np.float64]],
-    missing: Sequence[npt.NDArray[np.bool_]],
-    known: Sequence[npt.NDArray[np.bool_]],
-    thresholds: Sequence[tuple[float, ...]],
-) -> tuple[IntArray, tuple[list[Any], list[Any], list[Any]]] | None:
-    """The pairs grouped by where each similarity falls among its constants (and which sides are known):
-    each pair's index among the distinct combinations, and one representative row per combination (values,
-    missing, known, as ``Conditions._query`` takes them). A similarity ``v`` is represented by the largest
-    constant at most ``v`` (or -1 below them all): ``v >= c`` and ``v < c`` hold for it exactly when they
-    hold for ``v``. None if the combinations are too many to code."""
-    sizes = [len(t) + 2 for t in thresholds] + [2] * len(known)
-    if math.prod(sizes) >= _MAX_CODES or not sizes:
-        return None
-    size = len(values[0]) if values else len(known[0])
-    codes = np.zeros(size, dtype=np.int64)
-    radix = 1
-    for value, gone, constants in zip(values, missing, thresholds, strict=True):
-        bucket = np.searchsorted(np.array(constants, dtype=np.float64), value, side="right")
-        bucket[gone] = len(constants) + 1
-        codes += bucket.astype(np.int64) * radix
-        radix *= len(constants) + 2
-    for has in known:
-        codes += has.astype(np.int64) * radix
-        radix *= 2
-    distinct, inverse = np.unique(codes, return_inverse=True)
+def _decoded(
+    codes: IntArray, thresholds: Sequence[tuple[float, ...]], sides: int
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """One representative row per code (``Conditions._codes``): values, missing and known, as
+    ``Conditions._query`` takes them. A similarity is represented by the largest constant at most it, or -1
+    below them all."""
     radix = 1
     rows: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for constants in thresholds:
-        digit = (distinct // radix) % (len(constants) + 2)
+        digit = (codes // radix) % (len(constants) + 2)
         radix *= len(constants) + 2
         table = np.array([-1.0, *constants, 0.0], dtype=np.float64)
         rows[0].append(table[digit])
         rows[1].append(digit == len(constants) + 1)
-    for _ in known:
-        rows[2].append(((distinct // radix) % 2).astype(bool))
+    for _ in range(sides):
+        rows[2].append(((codes // radix) % 2).astype(bool))
         radix *= 2
-    return inverse.reshape(-1), rows
+    return rows
 
 
 def filter_bits(packed: npt.NDArray[np.uint8]) -> int:

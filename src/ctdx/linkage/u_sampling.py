@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # scoring calls this module
 
 # Pairs whose similarities DuckDB reads at a time: about 140 MB more than Splink's sampler at 1e7 pairs.
 BLOCK_PAIRS = 250_000
+# Up to this many combinations of levels' inputs (``Conditions.combinations``), the sample's pairs are
+# tallied per combination in one array (8 bytes each); beyond, per block by sorting.
+DENSE_CODES = 1 << 22
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -113,6 +116,8 @@ class _Bits:
     ones: dict[str, npt.NDArray[np.float32]]
     weights: dict[str, npt.NDArray[np.float32]]
     bits: dict[str, int]
+    # The ones two fields of each record share (the same-record similarities), computed once.
+    own: dict[tuple[str, str], npt.NDArray[np.float32]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, filters: dict[str, Filters]) -> _Bits:
@@ -129,7 +134,9 @@ class _Bits:
         b_rows = (left if second_side == "l" else right) + start
         if first_side == second_side:
             # Two fields of one record (the twins level: a given name against its own first given name).
-            common = np.einsum("ij,ij->i", self.ones[first], self.ones[second])[a_rows]
+            if (first, second) not in self.own:
+                self.own[first, second] = np.einsum("ij,ij->i", self.ones[first], self.ones[second])
+            common = self.own[first, second][a_rows]
         elif first_side == "l":
             common = (self.ones[first][start:stop] @ self.ones[second][start:].T)[left, right]
         else:
@@ -153,6 +160,12 @@ def level_counts(
         return LevelCounts(tuple(counts), 0)
     sample = _Bits.of(filters)
     present = {name: f.present for name, f in filters.items()}
+    # Pairs with one combination code share their levels (``Conditions.codes``): count the codes over all
+    # blocks, and DuckDB reads each combination once at the end.
+    combinations = conditions.combinations
+    dense = combinations is not None and combinations <= DENSE_CODES
+    tally: IntArray = np.zeros(combinations if dense and combinations else 0, dtype=np.int64)
+    seen: list[tuple[IntArray, IntArray]] = []
     connection = duckdb.connect(":memory:")
     pairs = 0
     try:
@@ -163,11 +176,29 @@ def level_counts(
             rows, columns = np.nonzero(np.triu(np.ones((stop - start, size - start), dtype=bool), 1))
             block = (rows.astype(np.int64), columns.astype(np.int64))
             similarity = partial(sample.similarity, start=start, stop=stop, block=block)
-            levels = conditions.evaluate(connection, similarity, present, (block[0] + start, block[1] + start))
-            for i, total in enumerate(counts):
-                total += np.bincount(np.asarray(levels[f"e{i}"], dtype=np.int64), minlength=total.size)
+            absolute = (block[0] + start, block[1] + start)
+            codes = conditions.codes(similarity, present, absolute)
+            if codes is None:
+                levels = conditions.evaluate(connection, similarity, present, absolute)
+                for i, total in enumerate(counts):
+                    total += np.bincount(np.asarray(levels[f"e{i}"], dtype=np.int64), minlength=total.size)
+            elif dense:
+                tally += np.bincount(codes, minlength=tally.size)
+            else:
+                seen.append(np.unique(codes, return_counts=True))
             pairs += block[0].size
             start = stop
+        if dense:
+            (distinct,) = np.nonzero(tally)
+            weights = tally[distinct]
+        elif seen:
+            distinct, where = np.unique(np.concatenate([c for c, _ in seen]), return_inverse=True)
+            weights = np.bincount(where.reshape(-1), weights=np.concatenate([n for _, n in seen]))
+        if dense or seen:
+            levels = conditions.of_codes(connection, distinct.astype(np.int64))
+            for i, total in enumerate(counts):
+                level = np.asarray(levels[f"e{i}"], dtype=np.int64)
+                total += np.bincount(level, weights=weights, minlength=total.size).round().astype(np.int64)
     finally:
         connection.close()
     return LevelCounts(tuple(counts), pairs)
