@@ -264,7 +264,7 @@ class PairModel:
     def of(cls, model: TrainedLinker, scoring: ScoringConfig) -> PairModel:
         apart = twins_cannot_link(scoring.twins, model.trained)
         return cls(
-            comparison_levels(model.linker),
+            comparison_levels(model.linker, model.matches_in_u),
             model.prior,
             model.trained,
             siblings_sql(scoring.mode, model.fields) if apart else "FALSE",

@@ -19,9 +19,12 @@ filters' bits in a third of Splink's time), m by EM in two passes blocked on dif
 needs both training keys (a name and a birth date) on both records, so its recall is the recall on fully
 known pairs times the share of pairs whose two records carry both keys (``key_coverage``): without that
 factor, data where half the birth dates are missing (``ctdx sample``: 47 %) would get a λ about four times
-too small. After the scoring, a trained privacy model refines u and λ over the pairs it scored
-(``refined_model``): u without the matches that the random sample holds (a hub's λ is large enough for
-them to count), then λ by EM with m and u fixed.
+too small. The random sample holds matches (a hub's λ is large enough for them to count): in privacy mode,
+once EM has given m, each sampled pair counts towards u by its chance of not matching
+(``u_sampling.LevelCounts.u_of_non_matches``); Splink's sampler (plaintext mode, Spark) only gives
+counts per level, and there the matches come out after the scoring, λ m subtracted from each level's u
+(``ComparisonLevels.u_without_matches``). A trained privacy model then refines λ over the pairs it scored
+(``refined_model``), by EM with m and u fixed.
 Term-frequency adjustments are off in privacy mode: they need exact-equality tokens and would leak value
 frequencies.
 
@@ -461,6 +464,8 @@ class TrainedLinker:
     fields: tuple[str, ...]
     trained: bool
     prior: float
+    # Whether the linker's u still holds the random sample's matches (``ComparisonLevels.matches_in_u``).
+    matches_in_u: bool = True
 
 
 def train_linker(
@@ -503,14 +508,21 @@ def train_linker(
         linker.training.estimate_probability_two_random_records_match(
             [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
         )
+        sample = None
         if privacy:
             # The same estimate as Splink's, from the filters' bits (``u_sampling``): a third of the CPU.
-            estimate_u(linker, comparison_levels(linker), connection, table, fields, config.u_max_pairs, config.seed)
+            sample = estimate_u(
+                linker, comparison_levels(linker), connection, table, fields, config.u_max_pairs, config.seed
+            )
         else:
             linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
         for rule in em_rules(config.mode, fields):
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         prior = float(linker._settings_obj._probability_two_random_records_match)
+        if sample is not None:
+            # The sample's matches out of u pair by pair, now that EM has given m (``u_of_non_matches``).
+            write_u(linker, sample.u_of_non_matches(comparison_levels(linker), prior, U_FLOOR))
+            return TrainedLinker(linker, tuple(fields), trained, prior, matches_in_u=False)
     return TrainedLinker(linker, tuple(fields), trained, prior)
 
 
@@ -531,6 +543,9 @@ class ComparisonLevels:
     null: tuple[bool, ...]
     m: tuple[float, ...]
     u: tuple[float, ...]
+    # Whether u is a share of random pairs, matches included (Splink's sampler), or of the random sample's
+    # non-matches already (``u_sampling.LevelCounts.u_of_non_matches``), which ``u_without_matches`` keeps.
+    matches_in_u: bool = True
 
     def level_sql(self) -> str:
         """The index of the first level whose condition holds, as one SQL expression."""
@@ -546,8 +561,11 @@ class ComparisonLevels:
         "given and family agree" where its non-matches give 5e-7, so agreeing names weighed 11 bits instead
         of 19 (the true u, from the non-matches of FEBRL's ground truth: a scratch measurement). Solved for
         u: (sampled - λ m) / (1 - λ), at least ``U_FLOOR`` of the sampled value (noise, and an m that EM
-        overstates, would take it to zero or below), renormalised over the levels."""
+        overstates, would take it to zero or below), renormalised over the levels. u as it is when the
+        sampler took the matches out itself (``matches_in_u`` False: ``u_sampling``)."""
         m, sampled = np.array(self.m), np.array(self.u)
+        if not self.matches_in_u:
+            return sampled
         corrected = np.maximum((sampled - prior * m) / (1.0 - prior), U_FLOOR * sampled)
         total = corrected.sum()
         return corrected / total if total > 0 else sampled
@@ -563,9 +581,9 @@ class ComparisonLevels:
         return result
 
 
-def comparison_levels(linker: Any) -> tuple[ComparisonLevels, ...]:
-    """The comparisons of a linker (``ComparisonLevels``); privacy mode only, as term-frequency
-    adjustments give a level no single weight."""
+def comparison_levels(linker: Any, matches_in_u: bool = True) -> tuple[ComparisonLevels, ...]:
+    """The comparisons of a linker (``ComparisonLevels``; ``matches_in_u`` as ``TrainedLinker`` says);
+    privacy mode only, as term-frequency adjustments give a level no single weight."""
     comparisons = []
     for comparison in linker._settings_obj.comparisons:
         if comparison._has_tf_adjustments:
@@ -577,6 +595,7 @@ def comparison_levels(linker: Any) -> tuple[ComparisonLevels, ...]:
                 tuple(bool(level.is_null_level) for level in levels),
                 tuple(0.0 if level.is_null_level else float(level.m_probability) for level in levels),
                 tuple(0.0 if level.is_null_level else float(level.u_probability) for level in levels),
+                matches_in_u,
             )
         )
     return tuple(comparisons)
@@ -599,7 +618,8 @@ def refined_model(
     levels: npt.NDArray[np.integer[Any]], comparisons: Sequence[ComparisonLevels], records: int, prior: float
 ) -> tuple[npt.NDArray[np.float64], float]:
     """A trained privacy model refined over its scored pairs: u without the matches of the random sample
-    (``ComparisonLevels.u_without_matches``) at ``prior``, the rule-based λ, then λ by EM over the pairs
+    (``ComparisonLevels.u_without_matches``, unless the sampler already weighed them out) at ``prior``, the
+    rule-based λ, then λ by EM over the pairs
     with m and that u fixed (``refined_prior``), never below ``prior``. Returns the pairs' log2 Bayes
     factors under that u, and λ.
 
@@ -651,10 +671,15 @@ def prediction_floor(config: ScoringConfig, refined: bool) -> float:
 def set_u(linker: Any, comparisons: Sequence[ComparisonLevels], prior: float) -> None:
     """Write u without the matches at ``prior`` (the rule-based λ, as ``refined_model`` takes them out) into
     the linker, so that a saved model is the one that scored."""
-    for comparison, levels in zip(linker._settings_obj.comparisons, comparisons, strict=True):
-        for level, u in zip(comparison.comparison_levels, levels.u_without_matches(prior), strict=True):
-            if not level.is_null_level:
-                level.u_probability = float(u)
+    write_u(linker, [levels.u_without_matches(prior) for levels in comparisons])
+
+
+def write_u(linker: Any, u: Sequence[npt.NDArray[np.float64]]) -> None:
+    """Set the u of each non-null level of ``linker`` (a level whose value is NaN keeps its u)."""
+    for comparison, values in zip(linker._settings_obj.comparisons, u, strict=True):
+        for level, value in zip(comparison.comparison_levels, values, strict=True):
+            if not level.is_null_level and not math.isnan(float(value)):
+                level.u_probability = float(value)
 
 
 def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig = DEFAULT_SCORING_CONFIG) -> Scoring:
@@ -673,7 +698,7 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
     siblings = siblings_sql(config.mode, fields) if apart else "FALSE"
     table_name = predictions.physical_name
     if refine:
-        comparisons = comparison_levels(linker)
+        comparisons = comparison_levels(linker, model.matches_in_u)
         found = connection.execute(levels_query(comparisons, siblings, table_name)).fetchnumpy()
         set_u(linker, comparisons, prior)
         pairs, prior = refined_pairs(found, comparisons, records, prior, config.predict_threshold)

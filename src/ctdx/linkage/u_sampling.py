@@ -13,6 +13,10 @@ the null level and unobserved levels are treated as Splink treats them: u is a l
 pairs whose comparison is not null, and a level no sampled pair reached keeps its starting u. Unlike
 Splink, every comparison is counted on all the sample's pairs (Splink stops a comparison once each of its
 levels has 100 pairs).
+
+The sample keeps each pair's levels in every comparison (tallied per combination), so once EM has given m,
+the matches among the random pairs can leave u pair by pair (``LevelCounts.u_of_non_matches``), where
+Splink's per-level counts only allow subtracting λ m from each level.
 """
 
 from __future__ import annotations
@@ -59,24 +63,79 @@ class Filters:
 
 @dataclass(frozen=True)
 class LevelCounts:
-    """Per comparison, how many sampled pairs fell in each level (Splink's order), and the pairs sampled."""
+    """The levels of the sampled pairs: each distinct combination of levels (a row of ``levels``, a column
+    per comparison, Splink's order) with the number of pairs that have it (``weights``), and the pairs
+    sampled."""
 
-    counts: tuple[npt.NDArray[np.int64], ...]
+    levels: npt.NDArray[np.int16]
+    weights: npt.NDArray[np.int64]
+    sizes: tuple[int, ...]
     pairs: int
+
+    @property
+    def counts(self) -> tuple[npt.NDArray[np.int64], ...]:
+        """Per comparison how many sampled pairs fell in each of its levels."""
+        return tuple(
+            np.bincount(self.levels[:, i], weights=self.weights, minlength=size).round().astype(np.int64)
+            for i, size in enumerate(self.sizes)
+        )
 
     def u(self, comparisons: Sequence[ComparisonLevels]) -> tuple[npt.NDArray[np.float64], ...]:
         """Per comparison the u of each level: its count over the non-null pairs, NaN where no pair fell
         (the level keeps its starting u) and at the null level."""
-        result = []
-        for counts, comparison in zip(self.counts, comparisons, strict=True):
-            known = ~np.array(comparison.null)
-            total = counts[known].sum()
-            u = np.full(counts.shape, np.nan)
-            observed = known & (counts > 0)
-            if total > 0:
-                u[observed] = counts[observed] / total
-            result.append(u)
-        return tuple(result)
+        return _shares(self.counts, comparisons)
+
+    def u_of_non_matches(
+        self, comparisons: Sequence[ComparisonLevels], prior: float, floor: float
+    ) -> tuple[npt.NDArray[np.float64], ...]:
+        """u with the sample's matches taken out pair by pair: each sampled pair counts by its chance of
+        not matching, 1 - P(match | its levels) under the comparisons' m and u and λ = ``prior``, and u is
+        recomputed from those counts until it settles (Fellegi-Sunter's EM step for u, on the random
+        sample, with m and λ fixed). A level keeps at least ``floor`` of its sampled u.
+
+        Random pairs are not all non-matches: λ of them match (``scoring.ComparisonLevels.u_without_matches``).
+        Subtracting λ m from a rare level's sampled share is a difference of two noisy numbers of about the
+        same size; here a sampled pair whose other comparisons agree too is recognised as a match and
+        leaves the count, and one whose other comparisons disagree stays."""
+        from ctdx.linkage.scoring import probabilities
+
+        sampled = self.u(comparisons)
+        u = [np.where(np.isnan(x), np.array(c.u), x) for x, c in zip(sampled, comparisons, strict=True)]
+        m = [np.array(c.m) for c in comparisons]
+        known = [~np.array(c.null) for c in comparisons]
+        for _ in range(100):
+            factors = np.zeros(self.weights.size, dtype=np.float64)
+            for i in range(len(comparisons)):
+                weight = np.zeros(u[i].size)
+                weight[known[i]] = np.log2(np.maximum(m[i][known[i]], 1e-300) / np.maximum(u[i][known[i]], 1e-300))
+                factors += weight[self.levels[:, i]]
+            apart = self.weights * (1.0 - probabilities(factors, prior))
+            kept = [np.bincount(self.levels[:, i], weights=apart, minlength=size) for i, size in enumerate(self.sizes)]
+            updated = []
+            for i, x in enumerate(_shares(tuple(kept), comparisons)):
+                x = np.where(np.isnan(sampled[i]), u[i], np.maximum(np.nan_to_num(x), floor * sampled[i]))
+                x[known[i]] /= x[known[i]].sum()
+                updated.append(x)
+            settled = all(np.allclose(a, b, rtol=1e-6, atol=0) for a, b in zip(updated, u, strict=True))
+            u = updated
+            if settled:
+                break
+        return tuple(np.where(np.isnan(x), np.nan, y) for x, y in zip(sampled, u, strict=True))
+
+
+def _shares(
+    counts: Sequence[npt.NDArray[Any]], comparisons: Sequence[ComparisonLevels]
+) -> tuple[npt.NDArray[np.float64], ...]:
+    result = []
+    for level_counts, comparison in zip(counts, comparisons, strict=True):
+        known = ~np.array(comparison.null)
+        total = level_counts[known].sum()
+        u = np.full(level_counts.shape, np.nan)
+        observed = known & (level_counts > 0)
+        if total > 0:
+            u[observed] = level_counts[observed] / total
+        result.append(u)
+    return tuple(result)
 
 
 def sample_filters(connection: Any, table: str, fields: Sequence[str], size: int, seed: int) -> dict[str, Filters]:
@@ -149,23 +208,22 @@ class _Bits:
 def level_counts(
     filters: dict[str, Filters], comparisons: Sequence[ComparisonLevels], block_pairs: int = BLOCK_PAIRS
 ) -> LevelCounts:
-    """Count, over every pair of the sampled records (the earlier record on the left, as Splink orders a
-    dedupe pair), the level each comparison puts it in."""
+    """The levels of every pair of the sampled records (the earlier record on the left, as Splink orders a
+    dedupe pair) in each comparison, tallied per combination."""
     import duckdb
 
     conditions = Conditions.of([c.level_sql() for c in comparisons], list(filters))
     size = len(next(iter(filters.values())).present) if filters else 0
-    counts = [np.zeros(len(c.conditions), dtype=np.int64) for c in comparisons]
+    sizes = tuple(len(c.conditions) for c in comparisons)
     if not comparisons or size < 2:
-        return LevelCounts(tuple(counts), 0)
+        return LevelCounts(np.zeros((0, len(sizes)), dtype=np.int16), np.zeros(0, dtype=np.int64), sizes, 0)
     sample = _Bits.of(filters)
     present = {name: f.present for name, f in filters.items()}
-    # Pairs with one combination code share their levels (``Conditions.codes``): count the codes over all
-    # blocks, and DuckDB reads each combination once at the end.
+    # Pairs with one combination code share their levels (``Conditions.codes``): the codes are tallied over
+    # all blocks, and DuckDB reads each combination once at the end. Conditions that cannot be coded are
+    # read pair by pair, and their levels tallied (``_Tally``).
     combinations = conditions.combinations
-    dense = combinations is not None and combinations <= DENSE_CODES
-    tally: IntArray = np.zeros(combinations if dense and combinations else 0, dtype=np.int64)
-    seen: list[tuple[IntArray, IntArray]] = []
+    tally = _Tally(combinations) if combinations is not None else _Tally(math.prod(sizes))
     connection = duckdb.connect(":memory:")
     pairs = 0
     try:
@@ -179,29 +237,63 @@ def level_counts(
             absolute = (block[0] + start, block[1] + start)
             codes = conditions.codes(similarity, present, absolute)
             if codes is None:
-                levels = conditions.evaluate(connection, similarity, present, absolute)
-                for i, total in enumerate(counts):
-                    total += np.bincount(np.asarray(levels[f"e{i}"], dtype=np.int64), minlength=total.size)
-            elif dense:
-                tally += np.bincount(codes, minlength=tally.size)
-            else:
-                seen.append(np.unique(codes, return_counts=True))
+                found = conditions.evaluate(connection, similarity, present, absolute)
+                codes = _level_codes(np.column_stack([found[f"e{i}"] for i in range(len(sizes))]), sizes)
+            tally.add(codes)
             pairs += block[0].size
             start = stop
-        if dense:
-            (distinct,) = np.nonzero(tally)
-            weights = tally[distinct]
-        elif seen:
-            distinct, where = np.unique(np.concatenate([c for c, _ in seen]), return_inverse=True)
-            weights = np.bincount(where.reshape(-1), weights=np.concatenate([n for _, n in seen]))
-        if dense or seen:
-            levels = conditions.of_codes(connection, distinct.astype(np.int64))
-            for i, total in enumerate(counts):
-                level = np.asarray(levels[f"e{i}"], dtype=np.int64)
-                total += np.bincount(level, weights=weights, minlength=total.size).round().astype(np.int64)
+        distinct, weights = tally.result()
+        if combinations is not None:
+            found = conditions.of_codes(connection, distinct)
+            levels = np.column_stack([np.asarray(found[f"e{i}"], dtype=np.int16) for i in range(len(sizes))])
+        else:
+            levels = _levels_of_codes(distinct, sizes)
     finally:
         connection.close()
-    return LevelCounts(tuple(counts), pairs)
+    return LevelCounts(levels.reshape(-1, len(sizes)), weights, sizes, pairs)
+
+
+class _Tally:
+    """Counts of integer codes below ``size``: in one array when small enough, else per block by sorting."""
+
+    def __init__(self, size: int) -> None:
+        self.dense: IntArray | None = np.zeros(size, dtype=np.int64) if size <= DENSE_CODES else None
+        self.seen: list[tuple[IntArray, IntArray]] = []
+
+    def add(self, codes: IntArray) -> None:
+        if self.dense is not None:
+            self.dense += np.bincount(codes, minlength=self.dense.size)
+        else:
+            self.seen.append(np.unique(codes, return_counts=True))
+
+    def result(self) -> tuple[IntArray, IntArray]:
+        """The distinct codes and how many times each was added."""
+        if self.dense is not None:
+            (distinct,) = np.nonzero(self.dense)
+            return distinct.astype(np.int64), self.dense[distinct]
+        if not self.seen:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        distinct, where = np.unique(np.concatenate([c for c, _ in self.seen]), return_inverse=True)
+        counts = np.bincount(where.reshape(-1), weights=np.concatenate([n for _, n in self.seen]))
+        return distinct.astype(np.int64), counts.round().astype(np.int64)
+
+
+def _level_codes(levels: npt.NDArray[Any], sizes: Sequence[int]) -> IntArray:
+    codes = np.zeros(levels.shape[0], dtype=np.int64)
+    radix = 1
+    for i, size in enumerate(sizes):
+        codes += levels[:, i].astype(np.int64) * radix
+        radix *= size
+    return codes
+
+
+def _levels_of_codes(codes: IntArray, sizes: Sequence[int]) -> npt.NDArray[np.int16]:
+    levels = np.zeros((codes.size, len(sizes)), dtype=np.int16)
+    radix = 1
+    for i, size in enumerate(sizes):
+        levels[:, i] = (codes // radix) % size
+        radix *= size
+    return levels
 
 
 def estimate_u(
