@@ -6,7 +6,8 @@
 ``hub.ARRAYS_FROM`` cases. FEBRL4's 10,000 records are at that size, so a hub holding them links packed arrays:
 the same records and encodings as ``run_ours.py``, blocked by ``blocking.blocking_for`` (the rules the hub
 picks for its size), scored and clustered by ``batch.link_encoded`` once per threshold, and evaluated as
-``run_ours.py`` evaluates (``evaluate.py``). CPU seconds and peak RSS are this process's.
+``run_ours.py`` evaluates (``evaluate.py``). CPU seconds and peak RSS are this process's; ``timings`` are the
+in-process seconds of each phase up to the first threshold's link (LD1 end to end: what a hub's link takes).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     full = args.profile == "full"
-    started = time.process_time()
+    started, wall = time.process_time(), time.perf_counter()
     records, truth, _ = febrl_records(args.dataset, full)
     encoder = Encoder(SECRET, EncodingConfig(fields=WITH_ADDRESS if full else ENCODED_FIELDS))
     ids, organisations, identities = [], [], []
@@ -56,6 +57,7 @@ def main() -> None:
         ids.append(uid)
         organisations.append(org)
         identities.append(identity)
+    normalised = time.perf_counter()
     batch = encoder.encode_many(identities)
     encoded = EncodedRecords(
         ids,
@@ -63,13 +65,24 @@ def main() -> None:
         {k: f.packed for k, f in batch.fields.items()},
         {k: f.present for k, f in batch.fields.items()},
     )
+    encoded_at = time.perf_counter()
     blocking = blocking_for(len(ids))
     candidates = candidate_pairs(encoded.packed, encoded.present, blocking)
+    blocked = time.perf_counter()
+    timings: dict[str, float] = {}
     entities = len(set(truth.values()))
     rows = []
     for threshold in args.thresholds:
         clustering = ClusteringConfig(threshold=threshold, possible_link=min(0.1, threshold), samples=args.samples)
         result = link_encoded(encoded, (candidates.left, candidates.right), ScoringConfig(mode="privacy"), clustering)
+        if not timings:  # the phases of the first threshold's run: what a hub's link takes
+            timings = {
+                "load_normalise": normalised - wall,
+                "encode": encoded_at - normalised,
+                "block": blocked - encoded_at,
+                **result.seconds,
+                "end_to_end": time.perf_counter() - wall,
+            }
         predicted = [(ids[a], ids[b]) for a, b in zip(*result.link_pairs, strict=True)]
         metrics = evaluate(truth, dict(zip(ids, result.labels.astype(str).tolist(), strict=True)), predicted)
         expected = result.count.expected
@@ -91,6 +104,7 @@ def main() -> None:
         "path": "arrays",
         "blocking": blocking.name,
         "results": rows,
+        "timings": {k: round(v, 2) for k, v in timings.items()},
         "cpu_seconds": round(time.process_time() - started, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

@@ -225,6 +225,9 @@ def main() -> None:
     parser.add_argument("--compare-splink", action="store_true", help="Also score with Splink; compare links.")
     parser.add_argument("--salt", choices=list(SALTS), default=DEFAULT_ENCODING_CONFIG.salt, help="Name salt.")
     parser.add_argument("--seed", type=int, default=ScoringConfig.seed, help="The model's sampling seed.")
+    parser.add_argument(
+        "--u-max-pairs", type=float, default=ScoringConfig.u_max_pairs, help="Random pairs u is estimated on."
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     folder = ensure_cohort(args.cases)
@@ -248,7 +251,7 @@ def main() -> None:
 
         spark_session("local[2]", memory="4g")
     clustering = ClusteringConfig(threshold=THRESHOLD, samples=args.samples)
-    scoring = ScoringConfig(mode="privacy", seed=args.seed)
+    scoring = ScoringConfig(mode="privacy", seed=args.seed, u_max_pairs=args.u_max_pairs)
     result = link_encoded(
         records,
         (left, right),
@@ -303,6 +306,7 @@ def main() -> None:
         "scorer": args.scorer if args.backend == "duckdb" else "splink",
         "train_sample": min(args.train_sample, len(ids)),
         "seed": args.seed,
+        "u_max_pairs": args.u_max_pairs,
         "compare_splink": comparison,
         "unreadable_birth_dates": unreadable,
         "metrics": metrics,
