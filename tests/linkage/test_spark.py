@@ -116,8 +116,9 @@ def test_a_hub_links_on_spark_as_on_duckdb(spark: Any, tmp_path: Path) -> None:
 
 
 def test_a_trained_model_scores_on_spark_as_on_duckdb(spark: Any) -> None:
-    # Enough records for EM: both backends train (their u samples differ), then refine λ and u over the
-    # pairs they scored (``scoring.refined_pairs``), and must agree on the links and the count.
+    # Enough records for EM: both backends train (u on the same sample of records, EM each on its own
+    # database), then refine λ over the pairs they scored (``scoring.refined_pairs``), and must agree on
+    # the links and the count.
     from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
     from tests.linkage.cohort import encoded_cohort
 

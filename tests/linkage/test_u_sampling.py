@@ -16,7 +16,7 @@ import pytest
 
 from ctdx.errors import ConfigError
 from ctdx.linkage import levels, u_sampling
-from ctdx.linkage.batch import EncodedRecords, load_records
+from ctdx.linkage.batch import EncodedRecords, arrow_table, load_records
 from ctdx.linkage.scoring import (
     SIM_MACRO,
     U_FLOOR,
@@ -25,7 +25,14 @@ from ctdx.linkage.scoring import (
     comparison_levels,
     train_linker,
 )
-from ctdx.linkage.u_sampling import LevelCounts, estimate_u, level_counts, rows_for_pairs, sample_filters
+from ctdx.linkage.u_sampling import (
+    LevelCounts,
+    estimate_u,
+    level_counts,
+    rows_for_pairs,
+    sample_arrow_filters,
+    sample_filters,
+)
 from tests.linkage.cohort import encoded_cohort
 
 # Untrained linkers, so that only the u estimates differ; "learned" adds the twins level.
@@ -203,3 +210,24 @@ def test_the_matches_of_the_sample_leave_u_pair_by_pair(monkeypatch: pytest.Monk
         truth, ours, minus = true_u[names_or_birth][1], weighed[names_or_birth][1], subtracted[names_or_birth][1]
         assert sampled[names_or_birth][1] > 2 * truth  # the matches swamp the top level
         assert abs(ours - truth) < 0.8 * abs(minus - truth)
+
+
+def test_the_spark_records_give_the_sample_duckdb_draws(cohort: EncodedRecords) -> None:
+    """The Spark backend samples u from its Arrow table (encodings as lists of 64-bit words, in another
+    row order): the same records as DuckDB's sample for the same seed, with the same bits."""
+    empty = np.zeros(0, dtype=np.int64)
+    fields = list(cohort.packed)
+    table = arrow_table(cohort, (empty, empty), as_longs=True)
+    shuffled = table.take(np.random.default_rng(5).permutation(table.num_rows))
+    connection = duckdb.connect(":memory:")
+    try:
+        load_records(connection, cohort, (empty, empty))
+        expected = sample_filters(connection, "ctdx_records", fields, 300, 7)
+    finally:
+        connection.close()
+    found = sample_arrow_filters(shuffled, fields, 300, 7)
+    for name in fields:
+        assert np.array_equal(found[name].present, expected[name].present), name
+        assert np.array_equal(found[name].packed, expected[name].packed), name
+    # Missing encodings are part of it (records without a birth date, a sex, ...).
+    assert any(not expected[name].present.all() for name in fields)

@@ -21,8 +21,9 @@ known pairs times the share of pairs whose two records carry both keys (``key_co
 factor, data where half the birth dates are missing (``ctdx sample``: 47 %) would get a λ about four times
 too small. The random sample holds matches (a hub's λ is large enough for them to count): in privacy mode,
 once EM has given m, each sampled pair counts towards u by its chance of not matching
-(``u_sampling.LevelCounts.u_of_non_matches``); Splink's sampler (plaintext mode, Spark) only gives
-counts per level, and there the matches come out after the scoring, λ m subtracted from each level's u
+(``u_sampling.LevelCounts.u_of_non_matches``; the Spark backend too). Splink's sampler (plaintext mode)
+only gives counts per level, and there the matches come out after the scoring, λ m subtracted from each
+level's u
 (``ComparisonLevels.u_without_matches``). A trained privacy model then refines λ over the pairs it scored
 (``refined_model``), by EM with m and u fixed.
 Term-frequency adjustments are off in privacy mode: they need exact-equality tokens and would leak value

@@ -9,10 +9,10 @@ similarity the comparisons call, ``ctdx_sim``, is registered as a temporary **SQ
     1 - sum(bit_count(a[i] ^ b[i])) / (64 * size(a))
 
 the fraction of agreeing bits, as ``scoring.SIM_MACRO`` computes it in DuckDB on ``BIT`` columns.
-Comparisons, training (λ from the deterministic training rule, u by random sampling, here Splink's own
-sampler on Spark where DuckDB uses ``u_sampling``, the same estimand; m by EM on ``scoring.em_rules``,
-translated by ``spark_em_rule``), the refinement of λ and u over the scored pairs
-(``scoring.refined_pairs``), the prediction threshold and the sibling rule are those of ``scoring``; only
+Comparisons, training (λ from the deterministic training rule; u by random sampling with ``u_sampling``
+on the driver, on the records DuckDB would sample, and the sample's matches weighed out once EM has run;
+m by EM on ``scoring.em_rules``, translated by ``spark_em_rule``), the refinement of λ over the scored
+pairs (``scoring.refined_pairs``), the prediction threshold and the sibling rule are those of ``scoring``; only
 the database differs. Privacy
 mode only: plaintext deduplication stays inside one organisation and never needs a cluster.
 
@@ -31,6 +31,7 @@ from typing import Any
 from ctdx.errors import ConfigError
 from ctdx.linkage.scoring import (
     SIBLING_COLUMNS,
+    U_FLOOR,
     ScoredPair,
     Scoring,
     ScoringConfig,
@@ -44,7 +45,9 @@ from ctdx.linkage.scoring import (
     siblings_sql,
     training_recall,
     twins_cannot_link,
+    write_u,
 )
+from ctdx.linkage.u_sampling import rows_for_pairs, sample_arrow_filters, set_sampled_u
 
 KEY_COLUMNS = ("unique_id", "blocking_keys", "train_names", "train_birth")
 SIM_FUNCTION = (
@@ -132,17 +135,21 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         linker.training.estimate_probability_two_random_records_match(
             [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
         )
-        linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+        # u from the sample DuckDB would draw (``u_sampling``, on the driver: a few thousand records).
+        size = rows_for_pairs(config.u_max_pairs)
+        filters = sample_arrow_filters(table, fields, size, config.seed)
+        sample = set_sampled_u(linker, comparison_levels(linker), filters)
         for rule in em_rules(config.mode, fields):
             linker.training.estimate_parameters_using_expectation_maximisation(spark_em_rule(rule))
         prior = float(linker._settings_obj._probability_two_random_records_match)
+        write_u(linker, sample.u_of_non_matches(comparison_levels(linker), prior, U_FLOOR))
     # A trained model is refined over the pairs it scored, as on DuckDB (``scoring.score_pairs``).
     floor = prediction_floor(config, trained)
     predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
     apart = twins_cannot_link(config.twins, trained)
     siblings = siblings_sql("privacy", fields) if apart else "FALSE"
     if trained:
-        comparisons = comparison_levels(linker)
+        comparisons = comparison_levels(linker, matches_in_u=False)
         rows = spark.sql(levels_query(comparisons, siblings, predictions.physical_name)).toArrow()
         found = {name: rows.column(name).to_numpy(zero_copy_only=False) for name in rows.column_names}
         pairs, prior = refined_pairs(found, comparisons, records, prior, config.predict_threshold)

@@ -309,9 +309,38 @@ def estimate_u(
     encoded ``fields`` of ``table``) from the pairs of a random sample of about ``max_pairs`` pairs (a level
     no pair reached keeps its u). Returns the counts."""
     filters = sample_filters(connection, table, fields, rows_for_pairs(max_pairs), seed)
+    return set_sampled_u(linker, comparisons, filters)
+
+
+def set_sampled_u(linker: Any, comparisons: Sequence[ComparisonLevels], filters: dict[str, Filters]) -> LevelCounts:
+    """Set the u of ``linker``'s levels from every pair of the sampled records' ``filters`` (a level no
+    pair reached keeps its u); the counts, for ``LevelCounts.u_of_non_matches`` once EM has run."""
     counts = level_counts(filters, comparisons)
     for comparison, u in zip(linker._settings_obj.comparisons, counts.u(comparisons), strict=True):
         for level, value in zip(comparison.comparison_levels, u, strict=True):
             if not level.is_null_level and not math.isnan(value):
                 level.u_probability = float(value)
     return counts
+
+
+def sample_arrow_filters(table: Any, fields: Sequence[str], size: int, seed: int) -> dict[str, Filters]:
+    """``sample_filters`` on an Arrow table whose encodings are lists of big-endian 64-bit words
+    (``batch.arrow_table(as_longs=True)``, the Spark backend's records): the same records for the same
+    seed (drawn among the rows in the order of their ids), so both backends estimate u on one sample."""
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    total = table.num_rows
+    size = min(size, total)
+    order = np.asarray(pc.sort_indices(table, sort_keys=[("unique_id", "ascending")]))
+    rows = order[np.sort(np.random.default_rng(seed).choice(total, size=size, replace=False))]
+    filters = {}
+    for name in fields:
+        column = table.column(name).take(rows).combine_chunks()
+        present = column.is_valid().to_numpy(zero_copy_only=False)
+        width = max((len(v) for v in column.to_pylist() if v is not None), default=1)
+        packed = np.zeros((size, width * 8), dtype=np.uint8)
+        for row, words in enumerate(column.to_pylist()):
+            if words is not None:
+                packed[row] = np.asarray(words, dtype=np.int64).astype(">i8").view(np.uint8)
+        filters[name] = Filters(packed, present)
+    return filters
