@@ -23,9 +23,8 @@ too small. The random sample holds matches (a hub's λ is large enough for them 
 once EM has given m, each sampled pair counts towards u by its chance of not matching
 (``u_sampling.LevelCounts.u_of_non_matches``; the Spark backend too). Splink's sampler (plaintext mode)
 only gives counts per level, and there the matches come out after the scoring, λ m subtracted from each
-level's u
-(``ComparisonLevels.u_without_matches``). A trained privacy model then refines λ over the pairs it scored
-(``refined_model``), by EM with m and u fixed.
+level's u (``ComparisonLevels.u_without_matches``). A trained privacy model then refines λ over the pairs
+it scored (``refined_model``), by EM with m and u fixed.
 Term-frequency adjustments are off in privacy mode: they need exact-equality tokens and would leak value
 frequencies.
 
@@ -620,9 +619,8 @@ def refined_model(
 ) -> tuple[npt.NDArray[np.float64], float]:
     """A trained privacy model refined over its scored pairs: u without the matches of the random sample
     (``ComparisonLevels.u_without_matches``, unless the sampler already weighed them out) at ``prior``, the
-    rule-based λ, then λ by EM over the pairs
-    with m and that u fixed (``refined_prior``), never below ``prior``. Returns the pairs' log2 Bayes
-    factors under that u, and λ.
+    rule-based λ, then λ by EM over the pairs with m and that u fixed (``refined_prior``), never below
+    ``prior``. Returns the pairs' log2 Bayes factors under that u, and λ.
 
     The matches are taken out at the rule-based λ, not at the refined one, because the rule's λ is a lower
     bound in privacy mode (``refined_prior``): only matches sure to be in the sample come out, and a λ that

@@ -12,9 +12,9 @@ the fraction of agreeing bits, as ``scoring.SIM_MACRO`` computes it in DuckDB on
 Comparisons, training (λ from the deterministic training rule; u by random sampling with ``u_sampling``
 on the driver, on the records DuckDB would sample, and the sample's matches weighed out once EM has run;
 m by EM on ``scoring.em_rules``, translated by ``spark_em_rule``), the refinement of λ over the scored
-pairs (``scoring.refined_pairs``), the prediction threshold and the sibling rule are those of ``scoring``; only
-the database differs. Privacy
-mode only: plaintext deduplication stays inside one organisation and never needs a cluster.
+pairs (``scoring.refined_pairs``), the prediction threshold and the sibling rule are those of ``scoring``;
+only the database differs. Privacy mode only: plaintext deduplication stays inside one organisation and
+never needs a cluster.
 
 Local mode (``spark_session("local[1]")``) is what the tests run; on a cluster pass the session of the
 cluster. Spark needs Java 17 and the ``spark`` extra (``pip install 'ctdx[spark]'``). On a 2-core machine

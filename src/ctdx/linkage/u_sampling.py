@@ -113,8 +113,10 @@ class LevelCounts:
             kept = [np.bincount(self.levels[:, i], weights=apart, minlength=size) for i, size in enumerate(self.sizes)]
             updated = []
             for i, x in enumerate(_shares(tuple(kept), comparisons)):
-                x = np.where(np.isnan(sampled[i]), u[i], np.maximum(np.nan_to_num(x), floor * sampled[i]))
-                x[known[i]] /= x[known[i]].sum()
+                # As ``u``: the sampled levels share 1, a level no pair reached keeps its starting u.
+                observed = ~np.isnan(sampled[i])
+                x = np.where(observed, np.maximum(np.nan_to_num(x), floor * np.nan_to_num(sampled[i])), u[i])
+                x[observed] /= x[observed].sum()
                 updated.append(x)
             settled = all(np.allclose(a, b, rtol=1e-6, atol=0) for a, b in zip(updated, u, strict=True))
             u = updated
