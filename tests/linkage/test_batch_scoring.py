@@ -91,17 +91,26 @@ def test_chunked_scoring_links_as_the_splink_path(cohort: tuple[EncodedRecords, 
     assert right.size > 0 and right.mean() > 0.95
 
 
-def test_a_sample_trains_a_model_close_to_the_full_one(cohort: tuple[EncodedRecords, tuple, IntArray]) -> None:
-    records, pairs, person = cohort
+def test_a_sample_trains_a_model_close_to_the_full_one() -> None:
+    # Half of 6,000 records: both models train (``min_records_to_train``). On 2,500 records the half was
+    # too small to train and the test compared a trained model with the starting values; a trained
+    # half that small moves from run to run (links at 0.9 from 104 to 209 in five runs).
+    records, persons = encoded_cohort(6000, 5, 7, b"chunked scorer test secret, not real")
+    person = np.unique(np.array(persons), return_inverse=True)[1]
+    candidates = candidate_pairs(records.packed, records.present, DEFAULT_BLOCKING)
+    pairs = (candidates.left, candidates.right)
     config = ScoringConfig(mode="privacy")
+    assert len(records.ids) // 2 >= config.min_records_to_train
     full = score_chunked(records, pairs, config)
     sampled = score_chunked(records, pairs, config, train_sample=len(records.ids) // 2)
+    assert full.trained and sampled.trained
     # Both return arrays of the same pairs' probabilities; trained on half the records the links barely move.
-    linked = full.probability >= 0.9
-    common = np.intersect1d(full.left * len(records.ids) + full.right, sampled.left * len(records.ids) + sampled.right)
+    n = len(records.ids)
+    common = np.intersect1d(full.left * n + full.right, sampled.left * n + sampled.right)
     assert common.size > 0.9 * full.left.size
+    linked = (full.probability >= 0.9) & ~full.siblings
+    sampled_linked = (sampled.probability >= 0.9) & ~sampled.siblings
     assert linked.sum() > 0
-    sampled_linked = sampled.probability >= 0.9
     assert abs(int(sampled_linked.sum()) - int(linked.sum())) <= 0.1 * linked.sum()
     assert (person[sampled.left[sampled_linked]] == person[sampled.right[sampled_linked]]).mean() > 0.95
 
