@@ -102,6 +102,8 @@ class BatchResult:
     scored_pairs: int
     trained: bool
     link_pairs: tuple[IntArray, IntArray]
+    # The model's λ (the chance that two random records match), as the count used it.
+    prior: float | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -196,7 +198,7 @@ def link_encoded(
         from ctdx.linkage.spark import score_pairs_spark
 
         on_spark = score_pairs_spark(arrow_table(records, pairs, as_longs=True), len(records.ids), scoring)
-        scored = _Scored(on_spark.pairs, on_spark.trained)
+        scored = _Scored(on_spark.pairs, on_spark.trained, on_spark.prior)
     else:
         raise ConfigError(f"unknown linkage backend {backend!r}: use duckdb or spark")
     scored_at, scored_cpu = time.perf_counter(), _cpu()
@@ -206,7 +208,7 @@ def link_encoded(
     right = np.fromiter((index[p.right] for p in scored.pairs), dtype=np.int64, count=count)
     probability = np.fromiter((p.probability for p in scored.pairs), dtype=np.float64, count=count)
     siblings = np.fromiter((p.siblings for p in scored.pairs), dtype=bool, count=count)
-    arrays = ScoredArrays(left, right, probability, siblings, scored.trained, float("nan"))
+    arrays = ScoredArrays(left, right, probability, siblings, scored.trained, scored.prior)
     return _clustered(records, arrays, clustering, (started, cpu), (scored_at, scored_cpu))
 
 
@@ -218,8 +220,9 @@ def _clustered(
     scored_at: tuple[float, float],
 ) -> BatchResult:
     left, right, probability, siblings = scored.left, scored.right, scored.probability, scored.siblings
+    # λ, so that the count's low end allows for the true pairs never scored, as ``linking.link`` does.
     labels, person_count = cluster_arrays(
-        len(records.ids), left, right, probability, siblings, clustering, records.organisations
+        len(records.ids), left, right, probability, siblings, clustering, records.organisations, scored.prior
     )
     if not scored.trained:
         # As ``linking.link``: the default model's probabilities are judgement, not fitted to the data.
@@ -232,6 +235,7 @@ def _clustered(
         trained=scored.trained,
         # Lower index first, whichever side the scorer put each record on.
         link_pairs=(np.minimum(left, right)[linked], np.maximum(left, right)[linked]),
+        prior=scored.prior,
         seconds={"score": scored_at[0] - started[0], "cluster": time.perf_counter() - scored_at[0]},
         cpu_seconds={"score": scored_at[1] - started[1], "cluster": _cpu() - scored_at[1]},
     )
@@ -405,6 +409,7 @@ def score_chunked(
 class _Scored:
     pairs: tuple[ScoredPair, ...]
     trained: bool
+    prior: float
 
 
 def _score_duckdb(records: EncodedRecords, pairs: tuple[IntArray, IntArray], scoring: ScoringConfig) -> _Scored:
@@ -418,4 +423,4 @@ def _score_duckdb(records: EncodedRecords, pairs: tuple[IntArray, IntArray], sco
         result = score_pairs(connection, "ctdx_records", len(records.ids), scoring)
     finally:
         connection.close()
-    return _Scored(result.pairs, result.trained)
+    return _Scored(result.pairs, result.trained, result.prior)

@@ -484,6 +484,7 @@ class Hub:
             twins=scoring.twins,
             twins_cannot_link=twins_cannot_link(scoring.twins, linked.trained),
             seconds=linked.seconds,
+            prior=linked.prior,
             one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(records.organisations))),
             path="arrays",
             blocking={
