@@ -136,3 +136,24 @@ def test_a_trained_model_scores_on_spark_as_on_duckdb(spark: Any) -> None:
     assert on_spark.count.expected == pytest.approx(on_duckdb.count.expected, rel=0.02)
     right = [persons[a] == persons[b] for a, b in spark_links]
     assert sum(right) > 0.95 * len(right)
+
+
+def test_a_hub_where_no_pair_meets_the_training_rule_links_on_spark_with_the_starting_values(spark: Any) -> None:
+    # As on DuckDB (``test_batch_scoring``): no birth date, so no pair meets the training rule; the hub
+    # keeps the starting values instead of failing in EM.
+    from ctdx.linkage.batch import EncodedRecords
+    from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
+    from tests.linkage.cohort import encoded_cohort
+
+    records, _ = encoded_cohort(2100, 5, 11, b"spark training test secret, not real")
+    present = {**records.present, "birth": np.zeros_like(records.present["birth"])}
+    packed = {**records.packed, "birth": np.zeros_like(records.packed["birth"])}
+    undated = EncodedRecords(records.ids, records.organisations, packed, present)
+    candidates = candidate_pairs(undated.packed, undated.present, DEFAULT_BLOCKING)
+    pairs = (candidates.left, candidates.right)
+    config = ClusteringConfig(threshold=0.9, samples=0)
+    assert len(records.ids) >= ScoringConfig().min_records_to_train
+    on_spark = link_encoded(undated, pairs, ScoringConfig(mode="privacy"), config, backend="spark")
+    on_duckdb = link_encoded(undated, pairs, ScoringConfig(mode="privacy"), config, scorer="splink")
+    assert not on_spark.trained and not on_duckdb.trained
+    assert on_spark.labels.tolist() == on_duckdb.labels.tolist()

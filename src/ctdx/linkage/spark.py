@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
 from ctdx.errors import ConfigError
@@ -38,12 +39,14 @@ from ctdx.linkage.scoring import (
     comparison_levels,
     default_prior,
     em_rules,
+    expectation_maximisation,
     levels_query,
     prediction_floor,
     privacy_comparisons,
     refined_pairs,
     siblings_sql,
     training_recall,
+    training_rule_met,
     twins_cannot_link,
     write_u,
 )
@@ -88,6 +91,12 @@ def spark_session(master: str = "local[1]", memory: str = "2g") -> Any:
     )
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _rule_has_pairs(spark: Any, rule: str) -> bool:
+    """Whether two records of the session's ``ctdx_records`` meet an EM blocking rule (on ``l`` and ``r``)."""
+    query = f"SELECT 1 FROM ctdx_records l JOIN ctdx_records r ON l.unique_id <> r.unique_id AND {rule} LIMIT 1"
+    return bool(spark.sql(query).take(1))
 
 
 def register_similarity(spark: Any) -> None:
@@ -135,12 +144,16 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         linker.training.estimate_probability_two_random_records_match(
             [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
         )
+        if not training_rule_met(linker):  # as on DuckDB (``scoring.train_linker``)
+            return score_pairs_spark(table, records, replace(config, min_records_to_train=records + 1), spark)
         # u from the sample DuckDB would draw (``u_sampling``, on the driver: a few thousand records).
         size = rows_for_pairs(config.u_max_pairs)
         filters = sample_arrow_filters(table, fields, size, config.seed)
         sample = set_sampled_u(linker, comparison_levels(linker), filters)
-        for rule in em_rules(config.mode, fields):
-            linker.training.estimate_parameters_using_expectation_maximisation(spark_em_rule(rule))
+        rules = [spark_em_rule(rule) for rule in em_rules(config.mode, fields)]
+        if not expectation_maximisation(linker, rules, lambda rule: _rule_has_pairs(spark, rule)):
+            # As on DuckDB (``scoring.train_linker``): nothing learnt about m, the starting values score.
+            return score_pairs_spark(table, records, replace(config, min_records_to_train=records + 1), spark)
         prior = float(linker._settings_obj._probability_two_random_records_match)
         write_u(linker, sample.u_of_non_matches(comparison_levels(linker), prior, U_FLOOR))
     # A trained model is refined over the pairs it scored, as on DuckDB (``scoring.score_pairs``).
