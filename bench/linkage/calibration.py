@@ -29,20 +29,27 @@ from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG  # noqa: E402
 from ctdx.linkage.scoring import ScoringConfig, probabilities, refined_model  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("cases", type=int)
-    parser.add_argument("--patterns", type=int, default=20, help="How many patterns to report.")
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    ids, organisations, values, truth = load(ensure_cohort(args.cases))
+def cohort_candidates(cases: int) -> tuple[EncodedRecords, np.ndarray, np.ndarray, np.ndarray]:
+    """An LD5 cohort as the hub links it: its encoded records, each record's true person (an index), and
+    the candidate pairs of the blocking the hub picks for its size (left and right record indexes)."""
+    ids, organisations, values, truth = load(ensure_cohort(cases))
     fields, _ = encode(values, 2, DEFAULT_ENCODING_CONFIG.salt)
     records = EncodedRecords(
         ids, organisations, {k: v[0] for k, v in fields.items()}, {k: v[1] for k, v in fields.items()}
     )
     _, person = np.unique(np.array([truth[i] for i in ids]), return_inverse=True)
     candidates = candidate_pairs(records.packed, records.present, blocking_for(len(ids)))
-    left, right = candidates.left, candidates.right
+    return records, person, candidates.left, candidates.right
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cases", type=int)
+    parser.add_argument("--patterns", type=int, default=20, help="How many patterns to report.")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    records, person, left, right = cohort_candidates(args.cases)
+    ids = records.ids
     same = person[left] == person[right]
     model = train_model(records, ScoringConfig(mode="privacy"))
     levels = pair_levels(records, (left, right), model)

@@ -27,12 +27,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run_scale import encode, ensure_cohort, load  # noqa: E402
+from calibration import cohort_candidates  # noqa: E402
 
-from ctdx.linkage.batch import EncodedRecords, load_records, pair_levels, pair_siblings, train_model  # noqa: E402
-from ctdx.linkage.blocking import blocking_for, candidate_pairs  # noqa: E402
+from ctdx.linkage.batch import load_records, pair_levels, pair_siblings, train_model  # noqa: E402
 from ctdx.linkage.clustering import ClusteringConfig, cluster_arrays  # noqa: E402
-from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG  # noqa: E402
 from ctdx.linkage.scoring import ScoringConfig, factors_of, probabilities, refined_model, refined_prior  # noqa: E402
 from ctdx.linkage.u_sampling import level_counts, rows_for_pairs, sample_filters  # noqa: E402
 
@@ -45,15 +43,9 @@ def main() -> None:
     parser.add_argument("--minimum", type=float, default=20.0, help="Least non-match weight a corrected cell has.")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    ids, organisations, values, truth = load(ensure_cohort(args.cases))
-    fields, _ = encode(values, 2, DEFAULT_ENCODING_CONFIG.salt)
-    records = EncodedRecords(
-        ids, organisations, {k: v[0] for k, v in fields.items()}, {k: v[1] for k, v in fields.items()}
-    )
-    _, person = np.unique(np.array([truth[i] for i in ids]), return_inverse=True)
-    entities, n = int(person.max()) + 1, len(ids)
-    candidates = candidate_pairs(records.packed, records.present, blocking_for(n))
-    left, right = candidates.left, candidates.right
+    records, person, left, right = cohort_candidates(args.cases)
+    organisations = records.organisations
+    entities, n = int(person.max()) + 1, len(records.ids)
     config = ScoringConfig(mode="privacy")
     model = train_model(records, config)
     comparisons = model.comparisons
