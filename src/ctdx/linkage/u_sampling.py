@@ -339,9 +339,10 @@ def sample_arrow_filters(table: Any, fields: Sequence[str], size: int, seed: int
     for name in fields:
         column = table.column(name).take(rows).combine_chunks()
         present = column.is_valid().to_numpy(zero_copy_only=False)
-        width = max((len(v) for v in column.to_pylist() if v is not None), default=1)
+        values = column.to_pylist()
+        width = max((len(v) for v in values if v is not None), default=1)
         packed = np.zeros((size, width * 8), dtype=np.uint8)
-        for row, words in enumerate(column.to_pylist()):
+        for row, words in enumerate(values):
             if words is not None:
                 packed[row] = np.asarray(words, dtype=np.int64).astype(">i8").view(np.uint8)
         filters[name] = Filters(packed, present)
