@@ -26,6 +26,7 @@ from ctdx.linkage.batch import (
 from ctdx.linkage.blocking import DEFAULT_BLOCKING, candidate_pairs
 from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.scoring import (
+    RULE_UNMET,
     ScoringConfig,
     default_prior,
     expectation_maximisation,
@@ -169,8 +170,13 @@ def test_a_hub_where_no_pair_meets_the_training_rule_keeps_the_starting_values(
     assert len(records.ids) >= config.min_records_to_train
     model = train_model(undated, config)
     assert not model.trained and model.prior == default_prior(len(records.ids))
+    assert model.default_because == RULE_UNMET
     result = link_encoded(undated, pairs, config, ClusteringConfig(samples=0))
-    assert not result.trained and result.count.expected is None
+    assert not result.trained and result.count.expected is None and result.default_because == RULE_UNMET
+    # The object path (``score_pairs``, as a smaller hub links) says so too.
+    assert link_encoded(undated, pairs, config, ClusteringConfig(samples=0), scorer="splink").default_because == (
+        RULE_UNMET
+    )
     linked = result.link_pairs
     assert (person[linked[0]] == person[linked[1]]).all()
 

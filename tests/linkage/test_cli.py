@@ -94,6 +94,9 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     assert "twin policy apart: look-alike twins kept apart" in run("hub", "link", "--database", database)
     learned = json.loads(run("hub", "link", "--database", database, "--twins", "learned", "--json"))
     assert learned["model"] == "default" and learned["twins"] == {"policy": "learned", "cannot_link": True}
+    # A hub this small keeps the default model, and says why.
+    assert re.fullmatch(r"\d+ records, fewer than the 2,000 a model trains on", learned["model_default_because"])
+    assert "not fitted (" in " ".join(run("hub", "link", "--database", database).split())
     may_link = json.loads(run("hub", "link", "--database", database, "--twins", "may-link", "--json"))
     assert may_link["twins"] == {"policy": "may-link", "cannot_link": False}
     refused = runner.invoke(app, ["hub", "link", "--database", database, "--twins", "sometimes"])
@@ -106,6 +109,7 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     assert arrays["one_record_per_person"] == ["police"] and arrays["twins"] == summary["twins"]
     assert arrays["organisations"] == summary["organisations"] and arrays["overlap"] == summary["overlap"]
     assert summary["path"] == "objects" and arrays["path"] == "arrays"
+    assert arrays["model_default_because"] == summary["model_default_because"]
     assert json.loads(run("hub", "link", "--database", database, "--no-arrays", "--json"))["path"] == "objects"
     assert "linked as objects" in run("hub", "link", "--database", database)
     with sqlite3.connect(tmp_path / "hub.sqlite") as db:

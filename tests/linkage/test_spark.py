@@ -18,7 +18,7 @@ from ctdx.linkage.batch import EncodedRecords, arrow_table, link_encoded
 from ctdx.linkage.clustering import ClusteringConfig
 from ctdx.linkage.encoding import Encoder, LinkageSecret
 from ctdx.linkage.normalise import identity_of
-from ctdx.linkage.scoring import ScoringConfig
+from ctdx.linkage.scoring import RULE_UNMET, ScoringConfig
 from tests.linkage.cohort import COHORT, ORGANISATIONS
 
 pytest.importorskip("pyspark", reason="the Spark backend needs the spark extra (pyspark)")
@@ -156,4 +156,5 @@ def test_a_hub_where_no_pair_meets_the_training_rule_links_on_spark_with_the_sta
     on_spark = link_encoded(undated, pairs, ScoringConfig(mode="privacy"), config, backend="spark")
     on_duckdb = link_encoded(undated, pairs, ScoringConfig(mode="privacy"), config, scorer="splink")
     assert not on_spark.trained and not on_duckdb.trained
+    assert on_spark.default_because == on_duckdb.default_because == RULE_UNMET
     assert on_spark.labels.tolist() == on_duckdb.labels.tolist()

@@ -236,6 +236,12 @@ def print_linkage_result(result: LinkageResult) -> None:
         f"{'trained' if result.trained else 'default'} model, linked as {result.path}",
         highlight=False,
     )
+    if result.default_because is not None:
+        console.print(
+            f"  the default model's probabilities are judgement, not fitted ({result.default_because}): "
+            "the count is the person ids",
+            highlight=False,
+        )
     if count.expected is not None:
         console.print(
             f"  the count is expected from the match probabilities; {count.estimate} person ids join cases by "

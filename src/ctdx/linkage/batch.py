@@ -106,6 +106,8 @@ class BatchResult:
     prior: float | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    # Why an untrained model kept its starting values (``scoring.TrainedLinker.default_because``).
+    default_because: str | None = None
 
 
 def _cpu() -> float:
@@ -198,7 +200,7 @@ def link_encoded(
         from ctdx.linkage.spark import score_pairs_spark
 
         on_spark = score_pairs_spark(arrow_table(records, pairs, as_longs=True), len(records.ids), scoring)
-        scored = _Scored(on_spark.pairs, on_spark.trained, on_spark.prior)
+        scored = _Scored(on_spark.pairs, on_spark.trained, on_spark.prior, on_spark.default_because)
     else:
         raise ConfigError(f"unknown linkage backend {backend!r}: use duckdb or spark")
     scored_at, scored_cpu = time.perf_counter(), _cpu()
@@ -208,7 +210,7 @@ def link_encoded(
     right = np.fromiter((index[p.right] for p in scored.pairs), dtype=np.int64, count=count)
     probability = np.fromiter((p.probability for p in scored.pairs), dtype=np.float64, count=count)
     siblings = np.fromiter((p.siblings for p in scored.pairs), dtype=bool, count=count)
-    arrays = ScoredArrays(left, right, probability, siblings, scored.trained, scored.prior)
+    arrays = ScoredArrays(left, right, probability, siblings, scored.trained, scored.prior, scored.default_because)
     return _clustered(records, arrays, clustering, (started, cpu), (scored_at, scored_cpu))
 
 
@@ -236,6 +238,7 @@ def _clustered(
         # Lower index first, whichever side the scorer put each record on.
         link_pairs=(np.minimum(left, right)[linked], np.maximum(left, right)[linked]),
         prior=scored.prior,
+        default_because=scored.default_because,
         seconds={"score": scored_at[0] - started[0], "cluster": time.perf_counter() - scored_at[0]},
         cpu_seconds={"score": scored_at[1] - started[1], "cluster": _cpu() - scored_at[1]},
     )
@@ -252,6 +255,7 @@ class ScoredArrays:
     siblings: npt.NDArray[np.bool_]
     trained: bool
     prior: float
+    default_because: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,7 @@ class PairModel:
     prior: float
     trained: bool
     siblings: str
+    default_because: str | None = None
 
     @classmethod
     def of(cls, model: TrainedLinker, scoring: ScoringConfig) -> PairModel:
@@ -272,6 +277,7 @@ class PairModel:
             model.prior,
             model.trained,
             siblings_sql(scoring.mode, model.fields) if apart else "FALSE",
+            model.default_because,
         )
 
 
@@ -402,7 +408,9 @@ def score_chunked(
         factors, prior = refined_model(levels, model.comparisons, len(records.ids), prior)
     chances = probabilities(factors, prior)
     keep = chances >= scoring.predict_threshold
-    return ScoredArrays(left[keep], right[keep], chances[keep], siblings[keep], model.trained, prior)
+    return ScoredArrays(
+        left[keep], right[keep], chances[keep], siblings[keep], model.trained, prior, model.default_because
+    )
 
 
 @dataclass(frozen=True)
@@ -410,6 +418,7 @@ class _Scored:
     pairs: tuple[ScoredPair, ...]
     trained: bool
     prior: float
+    default_because: str | None = None
 
 
 def _score_duckdb(records: EncodedRecords, pairs: tuple[IntArray, IntArray], scoring: ScoringConfig) -> _Scored:
@@ -423,4 +432,4 @@ def _score_duckdb(records: EncodedRecords, pairs: tuple[IntArray, IntArray], sco
         result = score_pairs(connection, "ctdx_records", len(records.ids), scoring)
     finally:
         connection.close()
-    return _Scored(result.pairs, result.trained, result.prior)
+    return _Scored(result.pairs, result.trained, result.prior, result.default_because)

@@ -487,6 +487,7 @@ class Hub:
             prior=linked.prior,
             one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(records.organisations))),
             path="arrays",
+            default_because=linked.default_because,
             blocking={
                 "rules": blocking.name,
                 "max_block": blocking.max_block,

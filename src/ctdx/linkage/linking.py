@@ -85,6 +85,8 @@ class LinkageResult:
     blocking: dict[str, int | str] = field(default_factory=dict)
     salt: str | None = None
     path: str = "objects"
+    # Why the model kept its starting values, when it did (``scoring.TrainedLinker.default_because``).
+    default_because: str | None = None
 
     def organisation_rows(self) -> dict[str, dict[str, Any]]:
         """Per organisation its cases, persons and persons also known elsewhere by the person ids and, from a
@@ -127,6 +129,7 @@ class LinkageResult:
             "candidate_pairs": self.candidate_pairs,
             "links": self.links,
             "model": "trained" if self.trained else "default",
+            **({} if self.default_because is None else {"model_default_because": self.default_because}),
             "path": self.path,
             "twins": {"policy": self.twins, "cannot_link": self.twins_cannot_link},
             "organisations": self.organisation_rows(),
@@ -204,6 +207,7 @@ def link(
         prior=scored.prior,
         one_record_per_person=tuple(sorted(clustering.one_record_per_person & set(organisations_of))),
         blocking=dict(capped.summary()),
+        default_because=scored.default_because,
     )
 
 

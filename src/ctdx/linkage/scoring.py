@@ -450,6 +450,8 @@ class Scoring:
     prior: float
     model: dict[str, Any] | None = None
     twins_cannot_link: bool = True
+    # Why an untrained model kept its starting values (``TrainedLinker.default_because``).
+    default_because: str | None = None
 
 
 def default_prior(records: int) -> float:
@@ -468,6 +470,18 @@ class TrainedLinker:
     prior: float
     # Whether the linker's u still holds the random sample's matches (``ComparisonLevels.matches_in_u``).
     matches_in_u: bool = True
+    # Why an untrained linker kept its starting values, for the hub's report (``too_few_records``,
+    # ``RULE_UNMET``, ``NO_EM_PAIRS``); None when trained.
+    default_because: str | None = None
+
+
+def too_few_records(records: int, minimum: int) -> str:
+    """Why a small hub keeps the starting values (``TrainedLinker.default_because``)."""
+    return f"{records:,} records, fewer than the {minimum:,} a model trains on"
+
+
+RULE_UNMET = "no two records agree on both training keys (names and birth date)"
+NO_EM_PAIRS = "no two records share a key of any training pass"
 
 
 def train_linker(
@@ -514,9 +528,9 @@ def train_linker(
             # No two records meet the rule (few carry both keys, or none agree on both), so λ came out 0
             # and nothing fits it; with a guessed λ, EM on names alone linked namesakes (precision 0.62 at
             # 0.9 on a 2,500-record cohort without birth dates): the starting values score, as for a small hub.
-            return train_linker(
-                connection, table, records, dataclasses.replace(config, min_records_to_train=records + 1)
-            )
+            untrained = dataclasses.replace(config, min_records_to_train=records + 1)
+            linked = train_linker(connection, table, records, untrained)
+            return dataclasses.replace(linked, default_because=RULE_UNMET)
         sample = None
         if privacy:
             # The same estimate as Splink's, from the filters' bits (``u_sampling``): a third of the CPU.
@@ -530,13 +544,15 @@ def train_linker(
             # No EM pass had pairs (the hub's records share no birth date and no name band): nothing was
             # learnt about m, so the hub scores with the starting values, as a small hub does.
             untrained = dataclasses.replace(config, min_records_to_train=records + 1)
-            return train_linker(connection, table, records, untrained)
+            linked = train_linker(connection, table, records, untrained)
+            return dataclasses.replace(linked, default_because=NO_EM_PAIRS)
         prior = float(linker._settings_obj._probability_two_random_records_match)
         if sample is not None:
             # The sample's matches out of u pair by pair, now that EM has given m (``u_of_non_matches``).
             write_u(linker, sample.u_of_non_matches(comparison_levels(linker), prior, U_FLOOR))
             return TrainedLinker(linker, tuple(fields), trained, prior, matches_in_u=False)
-    return TrainedLinker(linker, tuple(fields), trained, prior)
+    because = None if trained else too_few_records(records, config.min_records_to_train)
+    return TrainedLinker(linker, tuple(fields), trained, prior, default_because=because)
 
 
 def training_rule_met(linker: Any) -> bool:
@@ -754,7 +770,14 @@ def score_pairs(connection: Any, table: str, records: int, config: ScoringConfig
         pairs = tuple(ScoredPair(a, b, float(p), sib) for (a, b, _, sib), p in zip(kept, chances, strict=True))
     predictions.drop_table_from_database_and_remove_from_cache()
     model_json = linker.misc.save_model_to_json() if config.keep_model else None
-    return Scoring(pairs=pairs, trained=trained, prior=prior, model=model_json, twins_cannot_link=apart)
+    return Scoring(
+        pairs=pairs,
+        trained=trained,
+        prior=prior,
+        model=model_json,
+        twins_cannot_link=apart,
+        default_because=model.default_because,
+    )
 
 
 def log2_odds(probability: float) -> float:

@@ -31,6 +31,8 @@ from typing import Any
 
 from ctdx.errors import ConfigError
 from ctdx.linkage.scoring import (
+    NO_EM_PAIRS,
+    RULE_UNMET,
     SIBLING_COLUMNS,
     U_FLOOR,
     ScoredPair,
@@ -45,6 +47,7 @@ from ctdx.linkage.scoring import (
     privacy_comparisons,
     refined_pairs,
     siblings_sql,
+    too_few_records,
     training_recall,
     training_rule_met,
     twins_cannot_link,
@@ -144,8 +147,9 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         linker.training.estimate_probability_two_random_records_match(
             [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
         )
+        untrained = replace(config, min_records_to_train=records + 1)
         if not training_rule_met(linker):  # as on DuckDB (``scoring.train_linker``)
-            return score_pairs_spark(table, records, replace(config, min_records_to_train=records + 1), spark)
+            return replace(score_pairs_spark(table, records, untrained, spark), default_because=RULE_UNMET)
         # u from the sample DuckDB would draw (``u_sampling``, on the driver: a few thousand records).
         size = rows_for_pairs(config.u_max_pairs)
         filters = sample_arrow_filters(table, fields, size, config.seed)
@@ -153,7 +157,7 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         rules = [spark_em_rule(rule) for rule in em_rules(config.mode, fields)]
         if not expectation_maximisation(linker, rules, lambda rule: _rule_has_pairs(spark, rule)):
             # As on DuckDB (``scoring.train_linker``): nothing learnt about m, the starting values score.
-            return score_pairs_spark(table, records, replace(config, min_records_to_train=records + 1), spark)
+            return replace(score_pairs_spark(table, records, untrained, spark), default_because=NO_EM_PAIRS)
         prior = float(linker._settings_obj._probability_two_random_records_match)
         write_u(linker, sample.u_of_non_matches(comparison_levels(linker), prior, U_FLOOR))
     # A trained model is refined over the pairs it scored, as on DuckDB (``scoring.score_pairs``).
@@ -178,4 +182,5 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
         )
     spark.catalog.dropTempView("ctdx_records")  # the session keeps no encodings once the pairs are scored
     logging.getLogger(__name__).info("scored %d pairs on Spark", len(pairs))
-    return Scoring(pairs=pairs, trained=trained, prior=prior, twins_cannot_link=apart)
+    because = None if trained else too_few_records(records, config.min_records_to_train)
+    return Scoring(pairs=pairs, trained=trained, prior=prior, twins_cannot_link=apart, default_because=because)
