@@ -100,7 +100,7 @@ class LinkageOutcome:
         """The summary as the demo prints it."""
         out = [
             f"linkage at the hub ({self.hub_database}): {self.contributed:,} cases contributed with consent, "
-            f"{self.estimate:,} distinct victims (95% range {self.low:,}-{self.high:,}); "
+            f"{self.estimate:,} distinct victims (range {self.low:,}-{self.high:,}); "
             f"the generator's truth: {self.truth:,} persons (error {self.relative_error:+.1%}, "
             f"truth {'inside' if self.truth_in_range else 'OUTSIDE'} the range)",
         ]

@@ -12,10 +12,13 @@ from typer.testing import CliRunner
 from ctdx.cli.main import app
 from ctdx.errors import ValidationError
 from ctdx.linkage.attacks import (
+    SIMULATED_MAX,
+    SIMULATED_MIN,
     attack_check,
     frequency_attack,
     read_name_list,
     simulate,
+    simulated_people,
 )
 from ctdx.linkage.encoding import (
     DEFAULT_ENCODING_CONFIG,
@@ -118,3 +121,17 @@ def test_attack_check_command(tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert report["hub_records"] == 0 and report["simulated_records"] == 200
     assert 0 <= report["reidentified_hardened"]["pattern_mining"] <= 1
+
+
+def test_the_check_simulates_as_many_people_as_the_hub_holds_within_bounds() -> None:
+    # The frequency attack grows stronger with the population, so by default the check attacks as many
+    # people as the hub holds: at least SIMULATED_MIN (a small hub's rates would be noise), at most
+    # SIMULATED_MAX (the clustering's time); a number asked for is taken as it is, if it is a number of people.
+    assert simulated_people(0) == simulated_people(SIMULATED_MIN - 1) == SIMULATED_MIN
+    assert simulated_people(SIMULATED_MIN + 1) == SIMULATED_MIN + 1
+    assert simulated_people(10 * SIMULATED_MAX) == SIMULATED_MAX
+    assert simulated_people(10 * SIMULATED_MAX, 300) == 300
+    with pytest.raises(ValidationError):
+        simulated_people(100, 0)
+    with pytest.raises(ValidationError):
+        attack_check(NAMES, {}, records=0)

@@ -79,6 +79,8 @@ def test_three_organisations_contribute_and_the_hub_counts_persons(tmp_path: Pat
     )
     shown = " ".join(run("hub", "link", "--database", database).split())  # the console wraps long lines
     assert re.search(r"police: [^:]*elsewhere, declared one record per person", shown)
+    # The range says what it covers: the linking's spread under the model, not the model's own error.
+    assert re.search(r"distinct persons \(range \d+-\d+\)", shown) and "model's own error is not in it" in shown
     assert re.search(r"ngo: [^:]*elsewhere police:", shown)  # organisations in order; the NGO declared nothing
     summary = json.loads(run("hub", "link", "--database", database, "--json"))
     assert summary["one_record_per_person"] == ["police"]
@@ -288,6 +290,10 @@ def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it
     attack = ["hub", "attack-check", "--names", str(names), "--database", database, "--records", "100"]
     assert "name salt: birth-date" in " ".join(run(*attack).split())
     assert json.loads(run(*attack, "--json"))["salt"] == "birth-date"
+    # A check on fewer people than the hub holds says that its rates may be low.
+    fewer = " ".join(run(*attack[:-1], "5").split())
+    assert re.search(r"the hub holds \d+ cases, more than the 5 simulated people", fewer)
+    assert "more than the" not in " ".join(run(*attack).split())
     # The salted hub counts the cohort's people as the unsalted one does: Lan's records, written without
     # their age-only birth date, have no name-part filter under the salt and still link on all name parts.
     people = {e.person for e in COHORT if e.consent}

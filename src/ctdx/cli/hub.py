@@ -176,7 +176,7 @@ def report_command(
     low, high = run["distinct_persons_range"]
     console.print(
         f"last linked {report.last_run_at:%Y-%m-%d %H:%M} UTC: {run['records']} cases, {run['distinct_persons']} "
-        f"distinct persons (95% range {low}-{high})" + (f", linked as {run['path']}" if "path" in run else ""),
+        f"distinct persons (range {low}-{high})" + (f", linked as {run['path']}" if "path" in run else ""),
         highlight=False,
     )
     if report.stale:
@@ -191,12 +191,16 @@ def report_command(
 def attack_check_command(
     names_file: Path = typer.Option(..., "--names", help="Public name list: name,count per line."),
     database: str = DATABASE,
-    records: int = typer.Option(2000, "--records", help="Simulated people to attack."),
+    records: int | None = typer.Option(
+        None,
+        "--records",
+        help="Simulated people to attack (default: as many as the hub holds, from 2,000 to 10,000).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Run the frequency and pattern-mining attacks on every stored name field and report how many people
     they re-identify, beside a blind guess."""
-    from ctdx.linkage.attacks import attack_check, attacked_fields, read_name_list
+    from ctdx.linkage.attacks import attack_check, attacked_fields, read_name_list, simulated_people
 
     with cli_errors(), Hub(database) as hub:
         names = read_name_list(read_file(names_file).decode("utf-8", "replace"))
@@ -204,7 +208,8 @@ def attack_check_command(
         total = hub.case_count()
         # The simulated people lack a birth date as often as the hub's cases do.
         missing = 1 - len(hub.field_encodings("birth")) / total if total else 0.0
-        report = attack_check(names, stored, records=records, config=hub.encoding_config(), missing_birth=missing)
+        people = simulated_people(total, records)
+        report = attack_check(names, stored, records=people, config=hub.encoding_config(), missing_birth=missing)
     if as_json:
         typer.echo(json.dumps(report.summary(), indent=1, sort_keys=True))
         return
@@ -224,6 +229,12 @@ def attack_check_command(
         f"  the hub's {report.hub_records} stored encodings: largest near-identical group "
         f"{report.hub_largest_group_share:.1%}, ten largest {report.hub_top10_group_share:.1%}"
     )
+    if report.records < total:
+        lines.append(
+            f"  the hub holds {total:,} cases, more than the {report.records:,} simulated people: the frequency "
+            f"attack grows stronger with the population, so these rates may be low; --records {total} "
+            "attacks as many (slower)"
+        )
     console.print("\n".join(lines), highlight=False)
 
 
@@ -231,7 +242,7 @@ def print_linkage_result(result: LinkageResult) -> None:
     count = result.count
     low, high = count.persons_range
     console.print(
-        f"{result.records} cases, {count.persons} distinct persons (95% range {low}-{high}), "
+        f"{result.records} cases, {count.persons} distinct persons (range {low}-{high}), "
         f"{result.links} links among {result.candidate_pairs} scored pairs, {result.mode} mode, "
         f"{'trained' if result.trained else 'default'} model, linked as {result.path}",
         highlight=False,
@@ -248,6 +259,11 @@ def print_linkage_result(result: LinkageResult) -> None:
             "confident links only",
             highlight=False,
         )
+    console.print(
+        "  the range is the linking's spread under this model (95 %, widened for pairs never scored); the "
+        "model's own error is not in it",
+        highlight=False,
+    )
     kept = "kept apart" if result.twins_cannot_link else "weighed by the model"
     console.print(f"  twin policy {result.twins}: look-alike twins {kept}", highlight=False)
     if result.salt is not None:

@@ -201,7 +201,8 @@ RANGE_METHOD = (
     "each at most one person fewer (the larger of lambda x all pairs and a capture-recapture over name and "
     "birth-date keys, upper end of its 95 % interval, less the sum of scored match probabilities); high: the "
     "more of the count with confident links only (the person ids) and the 97.5 % quantile; both widened to "
-    "hold the expected count"
+    "hold the expected count. It is the spread of the linking under the model: the model's own error (a "
+    "probability that is off for a kind of pair) is not in it"
 )
 
 
