@@ -94,8 +94,21 @@ def test_hub_exposure_is_measured_on_its_own_encodings() -> None:
     stored = [encoder.encode_field("family", bigrams("kovalenko")) for _ in range(6)]
     stored += [encoder.encode_field("family", bigrams(name)) for name in SURNAMES[1:7]]
     report = attack_check(dict(list(NAMES.items())[:5]), {"family": [s for s in stored if s]}, records=50)
-    assert report.hub_records == 12
+    assert report.hub_records == report.hub_grouped == 12
     assert report.hub_largest_group_share == pytest.approx(0.5)
+
+
+def test_a_large_hub_is_grouped_on_a_random_sample_of_its_encodings() -> None:
+    # Grouping is quadratic, so a hub with more encodings than ``hub_sample`` is grouped on a random sample:
+    # the share of its largest group is a proportion, which the sample estimates.
+    encoder = Encoder(LinkageSecret.generate(), DEFAULT_ENCODING_CONFIG)
+    common = [encoder.encode_field("family", bigrams("kovalenko")) for _ in range(300)]
+    rare = [encoder.encode_field("family", bigrams(f"{name}{i}")) for i in range(50) for name in SURNAMES[1:7]]
+    stored = [s for s in common + rare if s]
+    report = attack_check(dict(list(NAMES.items())[:5]), {"family": stored}, records=50, hub_sample=200)
+    assert report.hub_records == 600 and report.hub_grouped == 200
+    assert report.hub_largest_group_share == pytest.approx(0.5, abs=0.15)
+    assert report.summary()["hub_grouped_records"] == 200
 
 
 def test_the_share_without_a_birth_date_is_checked() -> None:

@@ -226,7 +226,9 @@ def attack_check_command(
             f"(unhardened {plain.excess:.1%})"
         )
     lines.append(
-        f"  the hub's {report.hub_records} stored encodings: largest near-identical group "
+        f"  the hub's {report.hub_records} stored encodings"
+        + ("" if report.hub_grouped >= report.hub_records else f" (a random {report.hub_grouped:,} of them grouped)")
+        + ": largest near-identical group "
         f"{report.hub_largest_group_share:.1%}, ten largest {report.hub_top10_group_share:.1%}"
     )
     if report.records < total:
