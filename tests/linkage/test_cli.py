@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import json
 import re
@@ -15,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ctdx.cli.main import app
-from ctdx.errors import ConflictError, IntegrityError, StoreError, ValidationError
+from ctdx.errors import ConflictError, InputFileError, IntegrityError, NotFoundError, StoreError, ValidationError
 from ctdx.settings import sqlite_url
 from tests.linkage.cohort import COHORT, ORGANISATIONS
 
@@ -345,3 +346,67 @@ def test_the_hub_reports_what_organisations_share_expected_beside_the_person_ids
     print_linkage_result(untrained)
     printed = capsys.readouterr().out
     assert "ngo and police share 1 person\n" in printed and "ngo: 2 cases, 2 persons, 1 also known elsewhere" in printed
+
+
+def test_each_organisation_joins_the_hub_s_person_ids_to_its_own_cases(tmp_path: Path) -> None:
+    # The hub's per-case output: a person id for each contributed case, and how many organisations hold that
+    # person. Each organisation keeps the references of its cases (`--refs-out`) and joins the hub's file back
+    # to its own record ids; the hub's file holds references only.
+    secret = tmp_path / "linkage.secret"
+    run("contribute", "secret", str(secret))
+    database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    run("hub", "upgrade", "--database", database)
+    refs: dict[str, Path] = {}
+    for org in ORGANISATIONS:
+        key = tmp_path / f"{org}.pem"
+        public = re.search(r"^([0-9a-f]{64})$", run("contribute", "signing-key", str(key)), re.MULTILINE)
+        assert public is not None
+        run("hub", "register", org, public.group(1), "--database", database)
+        consented = tmp_path / f"{org}.consented"
+        consented.write_text("\n".join(e.record_id for e in COHORT if e.organisation == org and e.consent))
+        package, refs[org] = tmp_path / f"{org}.package.json", tmp_path / f"{org}.refs.csv"
+        build = ["contribute", "build", "--from-file", str(write_cases(tmp_path / f"{org}.jsonl", org))]
+        build += ["--organisation", org, "--hub", "hub", "--secret", str(secret), "--signing-key", str(key)]
+        run(*build, "--consented", str(consented), "--out", str(package), "--refs-out", str(refs[org]))
+        assert refs[org].stat().st_mode & 0o077 == 0
+        run("hub", "receive", str(package), "--database", database)
+    out = tmp_path / "persons.csv"
+    refused = runner.invoke(app, ["hub", "persons", "--database", database, "--out", str(out)])
+    assert refused.exit_code == NotFoundError.exit_code and "run `ctdx hub link`" in refused.output
+    assert not out.exists()
+    run("hub", "link", "--database", database)
+    assert "persons" in run("hub", "persons", "--database", database, "--out", str(out))
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    truth = {(e.organisation, e.record_id): e.person for e in COHORT if e.consent}
+    assert len(rows) == len(truth)
+    person_of: dict[tuple[str, str], str] = {}
+    for org, path in refs.items():
+        with path.open(encoding="utf-8", newline="") as handle:
+            mine = {r["case_ref"]: r["record_id"] for r in csv.DictReader(handle)}
+        assert set(mine.values()) == {record for o, record in truth if o == org}
+        person_of |= {(org, mine[r["case_ref"]]): r["person_id"] for r in rows if r["organisation"] == org}
+    # The person ids group the cases as the truth does, and each row counts the organisations holding them.
+    groups = {frozenset(k for k in truth if truth[k] == p) for p in truth.values()}
+    assert {frozenset(k for k in person_of if person_of[k] == p) for p in person_of.values()} == groups
+    holders = {p: {o for (o, _), q in truth.items() if q == p} for p in truth.values()}
+    by_ref = {(r["organisation"], r["case_ref"]): int(r["organisations"]) for r in rows}
+    assert sorted(by_ref.values()) == sorted(len(holders[truth[k]]) for k in truth)
+    assert max(by_ref.values()) > 1  # the cohort holds people known to several organisations
+    # One organisation's view, and the checks a user runs into.
+    ngo = tmp_path / "ngo.csv"
+    run("hub", "persons", "--database", database, "--out", str(ngo), "--organisation", "ngo")
+    assert {r["organisation"] for r in csv.DictReader(ngo.read_text(encoding="utf-8").splitlines())} == {"ngo"}
+    unknown = ["hub", "persons", "--database", database, "--out", str(tmp_path / "x.csv"), "--organisation", "bank"]
+    refused = runner.invoke(app, unknown)
+    assert refused.exit_code == NotFoundError.exit_code and "no case of organisation" in refused.output
+    again = runner.invoke(app, ["hub", "persons", "--database", database, "--out", str(out)])
+    assert again.exit_code == InputFileError.exit_code and "never overwritten" in again.output
+    # Cases received after the run (here one organisation's package again) have no person id until the next.
+    run(*build, "--consented", str(consented), "--out", str(tmp_path / "again.json"))
+    run("hub", "receive", str(tmp_path / "again.json"), "--database", database)
+    later = tmp_path / "later.csv"
+    shown = " ".join(run("hub", "persons", "--database", database, "--out", str(later)).split())
+    waiting = [r for r in csv.DictReader(later.read_text(encoding="utf-8").splitlines()) if not r["person_id"]]
+    assert waiting and {r["organisation"] for r in waiting} == {org}
+    assert f"{len(waiting)} cases received since the last run have no person id yet" in shown

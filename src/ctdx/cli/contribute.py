@@ -3,15 +3,18 @@
 ``build`` reads the organisation's cases from its store (``--database``, default ``CTDX_DATABASE_URL``, and
 the store's key file), keeps those whose recorded consent allows sharing with the hub, and writes the
 signed package (``ctdx.linkage.store_contribution``); ``--from-file`` builds from a case file instead, with
-the consented record ids given in a file. ``secret`` and ``signing-key`` create the shared linkage secret
-and the organisation's key; ``duplicates`` finds the organisation's own duplicates in plaintext mode.
+the consented record ids given in a file; ``--refs-out`` keeps, for the organisation only, each case's
+reference at the hub beside its record id, which joins ``ctdx hub persons`` back to its cases. ``secret``
+and ``signing-key`` create the shared linkage secret and the organisation's key; ``duplicates`` finds the
+organisation's own duplicates in plaintext mode.
 Output names files, counts and codes: never an identifying value.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,11 +22,12 @@ from pathlib import Path
 import typer
 
 from ctdx.cli.console import cli_errors, console, err_console
-from ctdx.cli.hub import TWINS, print_linkage_result, read_file
+from ctdx.cli.hub import TWINS, print_linkage_result, read_file, write_private
 from ctdx.errors import InputFileError, ValidationError
 from ctdx.linkage.contribution import (
     ContributionReport,
     build_contribution,
+    case_reference,
     generate_signing_key,
     load_signing_key,
     public_key_text,
@@ -38,16 +42,6 @@ app = typer.Typer(
 
 THRESHOLD = typer.Option(0.9, "--threshold", help="Match probability at which two cases are the same person.")
 SYSTEM = "ctdx-contribute"
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` readable by its owner only; refuse to overwrite."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputFileError("the file exists already; it is never overwritten", path=str(path)) from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 def _cases(path: Path) -> Iterator[CaseRecord]:
@@ -144,6 +138,12 @@ def build(
         "first. A record without a full birth date then carries no given or family name filter. "
         f"Default: {DEFAULT_ENCODING_CONFIG.salt}.",
     ),
+    refs_out: Path | None = typer.Option(
+        None,
+        "--refs-out",
+        help="Also write, for the organisation only, each included case's reference at the hub beside its "
+        "source id (CSV: case_ref, system, record_id): what joins `ctdx hub persons` back to its cases.",
+    ),
 ) -> None:
     """Build a signed package of the organisation's cases whose consent allows sharing with the hub.
 
@@ -155,8 +155,9 @@ def build(
         config = encoding_config(salt)
         secret = LinkageSecret.from_text(read_file(secret_file).decode("ascii", "replace"))
         key_pem = read_file(key_file)
-        if out.exists():
-            raise InputFileError("the file exists already; it is never overwritten", path=str(out))
+        for path in (out, refs_out):
+            if path is not None and path.exists():
+                raise InputFileError("the file exists already; it is never overwritten", path=str(path))
         if from_file is None:
             if consented_file is not None:
                 raise ValidationError("--consented goes with --from-file: the store records consent", field="consented")
@@ -175,6 +176,8 @@ def build(
                 one_record_per_person=one_record_per_person,
             )
         write_private(out, report.package)
+        if refs_out is not None:
+            write_private(refs_out, _references(secret, organisation, report))
     for problem in report.problems:
         err_console.print(f"left out {problem.case}: {problem.field}: {problem.message}", highlight=False)
     console.print(
@@ -184,6 +187,18 @@ def build(
         f"name salt: {config.salt}",
         highlight=False,
     )
+
+
+def _references(secret: LinkageSecret, organisation: str, report: ContributionReport) -> bytes:
+    """The CSV of ``--refs-out``: each included case's reference at the hub and its source id."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["case_ref", "system", "record_id"])
+    writer.writerows(
+        (case_reference(secret, organisation, source), source.system, source.record_id)
+        for source in report.included_sources
+    )
+    return text.getvalue().encode("utf-8")
 
 
 def encoding_config(salt: str) -> EncodingConfig:

@@ -4,13 +4,17 @@
 ``expect-secret`` fixes the fingerprint of the organisations' linkage secret before any package arrives;
 ``register`` records an organisation's public key; ``receive`` verifies and stores signed packages (a
 package that does not verify is refused with the ``integrity`` exit code and nothing is stored); ``link``
-counts distinct persons with a range and the overlap between organisations; ``attack-check`` measures the
-hub's exposure to the published attacks. The hub sees no name and no birth date, so nothing here prints one.
+counts distinct persons with a range and the overlap between organisations; ``persons`` writes the last
+run's person id of each case by its reference; ``attack-check`` measures the hub's exposure to the published
+attacks. The hub sees no name and no birth date, so nothing here prints one.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +39,16 @@ TWINS = typer.Option(
     "the data (it then merges twins too) and keeps them apart while the hub is too small to train; "
     "'may-link' lets the score decide.",
 )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` readable by its owner only; refuse to overwrite."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputFileError("the file exists already; it is never overwritten", path=str(path)) from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def read_file(path: Path) -> bytes:
@@ -142,6 +156,37 @@ def link_command(
         typer.echo(json.dumps(result.summary(), indent=1, sort_keys=True))
     else:
         print_linkage_result(result)
+
+
+@app.command("persons")
+def persons_command(
+    out: Path = typer.Option(..., "--out", help="The CSV to write (never overwritten; readable by you only)."),
+    database: str = DATABASE,
+    organisation: str | None = typer.Option(
+        None, "--organisation", help="Only this organisation's cases: what it joins to its own by reference."
+    ),
+) -> None:
+    """Write the last run's person id of each contributed case, and how many organisations hold that person.
+
+    An organisation joins the file to its own cases by their references (`ctdx contribute build
+    --refs-out`). A case received since the last run has no person id yet. What the hub sends back to whom
+    is the hub's decision: the count of organisations tells one organisation that others know the person."""
+    with cli_errors(), Hub(database) as hub:
+        rows = hub.case_persons(organisation)
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["organisation", "case_ref", "person_id", "organisations"])
+        writer.writerows((r.organisation, r.case_ref, r.person_id or "", r.organisations) for r in rows)
+        write_private(out, text.getvalue().encode("utf-8"))
+    unlinked = sum(r.person_id is None for r in rows)
+    persons = len({r.person_id for r in rows if r.person_id is not None})
+    console.print(f"wrote {out}: {len(rows)} cases, {persons} person ids", highlight=False)
+    if unlinked:
+        console.print(
+            f"  {unlinked} case{'' if unlinked == 1 else 's'} received since the last run "
+            f"{'has' if unlinked == 1 else 'have'} no person id yet: run `ctdx hub link`",
+            highlight=False,
+        )
 
 
 @app.command("report")

@@ -13,6 +13,8 @@ arrays (``batch.link_encoded``: vectorised blocking, chunked scoring, array clus
 ``backend="spark"`` scores them on Splink's Spark backend. Unless told, the hub takes the array path from
 ``ARRAYS_FROM`` cases on, and the run's summary says which it took. ``report`` reads back what the hub
 holds per organisation and the last run's summary without linking again, and whether packages arrived since.
+``case_persons`` gives the last run's person id of each case, with the number of organisations that hold
+that person: the per-case output an organisation joins to its own cases by their references.
 
 A package may declare that its organisation holds one record per person (``contribution``). The hub keeps
 the declaration with the package, and an organisation counts as declared when its latest package (by
@@ -202,6 +204,18 @@ class HubReport:
             "packages_since_run": self.packages_since_run,
             "stale": self.stale,
         }
+
+
+@dataclass(frozen=True, order=True)
+class CasePerson:
+    """One stored case's person id from the last run (``None`` for a case received since), and how many
+    organisations hold that person (0 without a person id). ``case_ref`` is the pseudonymous reference an
+    organisation computes for its own case (``contribution.case_reference``)."""
+
+    organisation: str
+    case_ref: str
+    person_id: str | None
+    organisations: int
 
 
 class Hub:
@@ -501,6 +515,24 @@ class Hub:
         with self.engine.connect() as db:
             rows = db.execute(select(cases.c.org_id, cases.c.case_ref, cases.c.person_id)).all()
         return {(org, ref): person for org, ref, person in rows}
+
+    def case_persons(self, organisation: str | None = None) -> list[CasePerson]:
+        """The person id of each stored case (of ``organisation``, if given) from the last run, with how many
+        organisations hold that person; a case received since has no person id yet (``CasePerson``)."""
+        if self.last_run() is None:
+            raise NotFoundError("the hub has not linked its cases yet: run `ctdx hub link`")
+        persons = self.persons()
+        if organisation is not None and organisation not in {org for org, _ in persons}:
+            raise NotFoundError(f"the hub holds no case of organisation {organisation!r}", field="organisation")
+        holders: dict[str, set[str]] = {}
+        for (org, _), person in persons.items():
+            if person is not None:
+                holders.setdefault(person, set()).add(org)
+        return sorted(
+            CasePerson(org, ref, person, 0 if person is None else len(holders[person]))
+            for (org, ref), person in persons.items()
+            if organisation is None or org == organisation
+        )
 
     def received(self, package_id: str) -> bool:
         """Whether the hub has received the package with this id."""
