@@ -9,6 +9,7 @@ import pytest
 
 from ctdx.errors import ValidationError
 from ctdx.linkage.blocking import (
+    TRAINING_BANDS,
     Blocking,
     BlockingRule,
     LshConfig,
@@ -132,7 +133,10 @@ def test_the_wide_names_bands_keep_the_true_pairs_the_birth_date_salt_takes_from
     assert narrow_candidates < wide_candidates < 4 * narrow_candidates
     # The training rule still reads the first band of the usual length (``scoring.training_recall``).
     first = encoding_blocking_keys(encodings)
-    assert {training_keys(keys)[0].split(":")[0] for keys in first if training_keys(keys)[0]} == {"names0"}
+    found = [training_keys(keys) for keys in first]
+    for k in range(TRAINING_BANDS):
+        assert {str(t[f"train_names{k}"]).split(":")[0] for t in found if t[f"train_names{k}"]} == {f"names{k}"}
+        assert {str(t[f"train_birth{k}"]).split(":")[0] for t in found if t[f"train_birth{k}"]} == {f"birth{k}"}
 
 
 def test_the_array_path_blocks_as_the_hub_keys_do_until_the_hub_is_large() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctdx.errors import ValidationError
+from ctdx.linkage.blocking import TRAINING_BANDS
 from ctdx.linkage.linking import deduplicate_cases
 from ctdx.linkage.scoring import ScoringConfig, training_recall
 from tests.linkage.cohort import COHORT, encoded_cohort, predicted_pairs, truth_pairs
@@ -43,7 +44,10 @@ def test_the_trained_model_path_runs_end_to_end() -> None:
 
 def test_training_recall_follows_the_band_length_and_flip_rate() -> None:
     assert training_recall("plaintext") == 0.7
-    assert 0.1 < training_recall("privacy") < 0.5
+    # One band of 20 bits per field at 2 % flips: a fifth of identical pairs; any of five bands: two thirds.
+    one = training_recall("privacy", bands=1)
+    assert one == pytest.approx((1 - 2 * 0.02 * 0.98) ** 40)
+    assert 0.1 < one < 0.3 and training_recall("privacy") == pytest.approx(1 - (1 - one) ** TRAINING_BANDS)
 
 
 def test_training_recall_falls_with_the_share_of_records_missing_a_training_key() -> None:

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ctdx.errors import ConfigError, ValidationError
-from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG
+from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG, TRAINING_BANDS, training_key_columns
 from ctdx.linkage.clustering import DEFAULT_CLUSTERING_CONFIG, ClusteringConfig, PersonCount, cluster_arrays
 from ctdx.linkage.levels import Conditions, filter_bits, pair_similarity
 from ctdx.linkage.scoring import (
@@ -118,18 +118,19 @@ def _cpu() -> float:
 def training_columns(
     records: EncodedRecords, rows: int = DEFAULT_LSH_CONFIG.rows, seed: int = DEFAULT_LSH_CONFIG.seed
 ) -> dict[str, npt.NDArray[np.int64]]:
-    """One band of ``rows`` sampled bits of the names and of the birth encodings per record (as integers,
-    -1 when unknown): the keys of the EM training rules, with the band length that
-    ``scoring.training_recall`` assumes."""
+    """``TRAINING_BANDS`` bands of ``rows`` sampled bits of the names and of the birth encodings per record
+    (as integers, -1 when unknown): the keys of the rule λ is estimated with (``blocking.training_keys``),
+    with the band length that ``scoring.training_recall`` assumes."""
     random = np.random.default_rng(seed)
     keys = {}
-    for name in TRAINING_FIELDS:
-        packed = records.packed[name]
-        positions = np.sort(random.choice(packed.shape[1] * 8, size=min(rows, 62), replace=False))
-        bits = np.unpackbits(packed[:, positions // 8], axis=1).reshape(packed.shape[0], -1, 8)
-        chosen = bits[:, np.arange(positions.size), positions % 8].astype(np.int64)
-        values = (chosen << np.arange(positions.size, dtype=np.int64)).sum(axis=1)
-        keys[f"train_{name}"] = np.where(records.present[name], values, -1)
+    for band in range(TRAINING_BANDS):
+        for name in TRAINING_FIELDS:
+            packed = records.packed[name]
+            positions = np.sort(random.choice(packed.shape[1] * 8, size=min(rows, 62), replace=False))
+            bits = np.unpackbits(packed[:, positions // 8], axis=1).reshape(packed.shape[0], -1, 8)
+            chosen = bits[:, np.arange(positions.size), positions % 8].astype(np.int64)
+            values = (chosen << np.arange(positions.size, dtype=np.int64)).sum(axis=1)
+            keys[f"train_{name}{band}"] = np.where(records.present[name], values, -1)
     return keys
 
 
@@ -304,10 +305,8 @@ def load_records(connection: Any, records: EncodedRecords, pairs: tuple[IntArray
     table = arrow_table(records, pairs)
     fields = ", ".join(f"{name}::BLOB::BIT AS {name}" for name in records.packed)
     connection.register("ctdx_raw", table)
-    connection.execute(
-        f"CREATE TABLE ctdx_records AS SELECT unique_id, {fields}, blocking_keys, train_names, train_birth "
-        "FROM ctdx_raw"
-    )
+    keys = ", ".join(("blocking_keys", *training_key_columns()))
+    connection.execute(f"CREATE TABLE ctdx_records AS SELECT unique_id, {fields}, {keys} FROM ctdx_raw")
     connection.unregister("ctdx_raw")
 
 

@@ -142,14 +142,31 @@ def token_blocking_keys(identity: Identity) -> list[str]:
     return sorted(keys)
 
 
-def training_keys(keys: Sequence[str]) -> tuple[str | None, str | None]:
-    """One name key and one birth-date key of a record, for EM training rules (Splink's EM cannot use the
-    exploded key lists): the first band of the names and birth encodings, or the plaintext equivalents."""
-    name = next((k for k in keys if k.startswith("names0:")), None) or min(
-        (k for k in keys if k.startswith("n:")), default=None
-    )
-    birth = next((k for k in keys if k.startswith(("birth0:", "b:"))), None)
-    return name, birth
+# The keys of the rule λ is estimated with (``scoring.train_linker``): in privacy mode, band k of the names
+# and of the birth encodings for each k below this; two records meet the rule when both keys of one band
+# agree. One band let through a fifth of the true pairs (two bands of 20 bits, 2 % flips), so a hub of
+# 1,500 records estimated λ from 2 to 7 pairs and, in one run of twelve, from none, and then kept the
+# default model; five let through two thirds (``scoring.training_recall``). Plaintext mode has one pair of
+# exact keys.
+TRAINING_BANDS = 5
+
+
+def training_key_columns(bands: int = TRAINING_BANDS) -> tuple[str, ...]:
+    """The columns of the training keys, ``train_names{k}`` and ``train_birth{k}`` per band ``k``."""
+    return tuple(f"train_{field}{k}" for k in range(bands) for field in ("names", "birth"))
+
+
+def training_keys(keys: Sequence[str]) -> dict[str, str | None]:
+    """A record's training keys by column (``training_key_columns``; Splink cannot explode key lists in
+    these rules): band k of the names and birth encodings, or in plaintext mode one name token and the
+    birth date in band 0's columns."""
+    found: dict[str, str | None] = {}
+    for k in range(TRAINING_BANDS):
+        found[f"train_names{k}"] = next((key for key in keys if key.startswith(f"names{k}:")), None)
+        found[f"train_birth{k}"] = next((key for key in keys if key.startswith(f"birth{k}:")), None)
+    found["train_names0"] = found["train_names0"] or min((key for key in keys if key.startswith("n:")), default=None)
+    found["train_birth0"] = found["train_birth0"] or next((key for key in keys if key.startswith("b:")), None)
+    return found
 
 
 # --- Candidate pairs from packed encodings, vectorised (scale path) -------------------------------------

@@ -17,7 +17,13 @@ from itertools import combinations
 from typing import Any
 
 from ctdx.errors import ConfigError, ValidationError
-from ctdx.linkage.blocking import DEFAULT_MAX_BLOCK, cap_keys, token_blocking_keys, training_keys
+from ctdx.linkage.blocking import (
+    DEFAULT_MAX_BLOCK,
+    cap_keys,
+    token_blocking_keys,
+    training_key_columns,
+    training_keys,
+)
 from ctdx.linkage.clustering import (
     DEFAULT_CLUSTERING_CONFIG,
     EXPECTED_METHOD,
@@ -166,14 +172,14 @@ def link(
     capped = cap_keys([r.blocking_keys for r in inputs], max_block)
     columns["blocking_keys"] = pa.array(capped.keys, pa.list_(pa.string()))
     training = [training_keys(r.blocking_keys) for r in inputs]
-    columns["train_names"] = pa.array([t[0] for t in training], pa.string())
-    columns["train_birth"] = pa.array([t[1] for t in training], pa.string())
+    for column in training_key_columns():
+        columns[column] = pa.array([t[column] for t in training], pa.string())
     raw = pa.table(columns)
     connection = duckdb.connect(":memory:")
     try:
         connection.register("ctdx_raw", raw)
         casts = ", ".join(f"{n}::BIT AS {n}" if privacy else n for n in field_names)
-        extra = "blocking_keys, train_names, train_birth"
+        extra = ", ".join(("blocking_keys", *training_key_columns()))
         connection.execute(f"CREATE TABLE ctdx_records AS SELECT unique_id, {casts}, {extra} FROM ctdx_raw")
         connection.unregister("ctdx_raw")
         started = time.perf_counter()

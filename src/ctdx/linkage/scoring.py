@@ -497,7 +497,7 @@ def train_linker(
         raise ConfigError("linkage needs the linkage extra: pip install 'ctdx[linkage]'") from exc
 
     columns = [row[0] for row in connection.execute(f"DESCRIBE {table}").fetchall()]
-    fields = [c for c in columns if c not in ("unique_id", "blocking_keys", "train_names", "train_birth")]
+    fields = [c for c in columns if c not in ("unique_id", "blocking_keys") and not c.startswith("train_")]
     privacy = config.mode == "privacy"
     coverage = key_coverage(connection, table)
     if privacy:
@@ -522,7 +522,7 @@ def train_linker(
         # pairs; m by EM in two passes blocked on different fields, as Splink advises, on single keys
         # (EM cannot explode key lists).
         linker.training.estimate_probability_two_random_records_match(
-            [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
+            training_rules(block_on), recall=training_recall(config.mode, coverage)
         )
         if not training_rule_met(linker):
             # No two records meet the rule (few carry both keys, or none agree on both), so λ came out 0
@@ -837,13 +837,22 @@ def em_rules(mode: Mode, fields: Sequence[str]) -> list[str]:
 
 def key_coverage(connection: Any, table: str) -> float:
     """The share of records of ``table`` (in the DuckDB ``connection``) carrying both training keys."""
-    known = "CASE WHEN train_names IS NOT NULL AND train_birth IS NOT NULL THEN 1.0 ELSE 0.0 END"
+    known = "CASE WHEN train_names0 IS NOT NULL AND train_birth0 IS NOT NULL THEN 1.0 ELSE 0.0 END"
     rows = connection.execute(f"SELECT avg({known}) FROM {table}").fetchall()
     return float(rows[0][0]) if rows and rows[0][0] is not None else 1.0
 
 
-def training_recall(mode: Mode, coverage: float = 1.0) -> float:
-    """The share of true pairs whose two training keys are both equal.
+def training_rules(block_on: Callable[..., Any]) -> list[Any]:
+    """The rule λ is estimated with, as Splink's ``block_on`` rules: both keys of one band agree
+    (``blocking.training_key_columns``); Splink counts the pairs that meet any of them once."""
+    from ctdx.linkage.blocking import TRAINING_BANDS
+
+    return [block_on(f"train_names{k}", f"train_birth{k}") for k in range(TRAINING_BANDS)]
+
+
+def training_recall(mode: Mode, coverage: float = 1.0, bands: int | None = None) -> float:
+    """The share of true pairs that meet the training rule: both keys of at least one of ``bands`` bands
+    equal (default ``blocking.TRAINING_BANDS``).
 
     ``coverage`` is the share of records carrying both keys (``key_coverage``): a pair can meet the rule
     only when both its records do, ``coverage ** 2`` of true pairs if a key is missing independently of
@@ -851,17 +860,19 @@ def training_recall(mode: Mode, coverage: float = 1.0) -> float:
     does not blow λ up.
 
     In privacy mode a key is a band of ``rows`` sampled bits, equal for two encodings of the same value
-    only if no flipped bit falls in it: (1 - 2f(1-f)) ** rows per field, for two fields; an upper bound, as
-    corrupted duplicates agree less. In plaintext mode the keys are exact tokens; 0.7 is Splink's usual
-    assumption for such rules.
+    only if no flipped bit falls in it: p = (1 - 2f(1-f)) ** rows per field, p ** 2 for a band's two
+    fields, and 1 - (1 - p ** 2) ** bands for any of the bands (their bits are drawn apart, so their flips
+    are independent); an upper bound, as corrupted duplicates agree less. In plaintext mode the keys are
+    exact tokens, one pair of them; 0.7 is Splink's usual assumption for such rules.
     """
     if not 0.0 <= coverage <= 1.0:
         raise ValidationError("the training key coverage must be between 0 and 1", field="coverage")
     known = max(coverage**2, 0.01)
     if mode == "plaintext":
         return 0.7 * known
-    from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG
+    from ctdx.linkage.blocking import DEFAULT_LSH_CONFIG, TRAINING_BANDS
     from ctdx.linkage.encoding import DEFAULT_ENCODING_CONFIG
 
     f = DEFAULT_ENCODING_CONFIG.flip_probability
-    return float((1 - 2 * f * (1 - f)) ** (2 * DEFAULT_LSH_CONFIG.rows)) * known
+    band = (1 - 2 * f * (1 - f)) ** (2 * DEFAULT_LSH_CONFIG.rows)
+    return float(1 - (1 - band) ** (TRAINING_BANDS if bands is None else bands)) * known

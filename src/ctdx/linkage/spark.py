@@ -30,6 +30,7 @@ from dataclasses import replace
 from typing import Any
 
 from ctdx.errors import ConfigError
+from ctdx.linkage.blocking import training_key_columns
 from ctdx.linkage.scoring import (
     NO_EM_PAIRS,
     RULE_UNMET,
@@ -50,12 +51,13 @@ from ctdx.linkage.scoring import (
     too_few_records,
     training_recall,
     training_rule_met,
+    training_rules,
     twins_cannot_link,
     write_u,
 )
 from ctdx.linkage.u_sampling import rows_for_pairs, sample_arrow_filters, set_sampled_u
 
-KEY_COLUMNS = ("unique_id", "blocking_keys", "train_names", "train_birth")
+KEY_COLUMNS = ("unique_id", "blocking_keys", *training_key_columns())
 SIM_FUNCTION = (
     "CREATE OR REPLACE TEMPORARY FUNCTION ctdx_sim(a ARRAY<BIGINT>, b ARRAY<BIGINT>) RETURNS DOUBLE RETURN "
     "1.0 - aggregate(zip_with(a, b, (x, y) -> bit_count(x ^ y)), 0, (acc, v) -> acc + v) / (64.0 * size(a))"
@@ -140,12 +142,12 @@ def score_pairs_spark(table: Any, records: int, config: ScoringConfig, spark: An
     linker = Linker(db.register(frame, table_name="ctdx_records"), settings, log_level=config.log_level)
     trained = records >= config.min_records_to_train
     if trained:
-        known = table.column("train_names").is_valid().to_numpy(zero_copy_only=False) & table.column(
-            "train_birth"
+        known = table.column("train_names0").is_valid().to_numpy(zero_copy_only=False) & table.column(
+            "train_birth0"
         ).is_valid().to_numpy(zero_copy_only=False)
         coverage = float(known.mean()) if known.size else 1.0
         linker.training.estimate_probability_two_random_records_match(
-            [block_on("train_names", "train_birth")], recall=training_recall(config.mode, coverage)
+            training_rules(block_on), recall=training_recall(config.mode, coverage)
         )
         untrained = replace(config, min_records_to_train=records + 1)
         if not training_rule_met(linker):  # as on DuckDB (``scoring.train_linker``)
