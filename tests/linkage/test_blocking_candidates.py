@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from itertools import combinations
 
 import numpy as np
 import pytest
 
 from ctdx.errors import ValidationError
+from ctdx.linkage.batch import EncodedRecords, training_columns
 from ctdx.linkage.blocking import (
     TRAINING_BANDS,
     Blocking,
@@ -20,6 +23,7 @@ from ctdx.linkage.blocking import (
 )
 from ctdx.linkage.encoding import Encoder, EncodingConfig, LinkageSecret
 from ctdx.linkage.normalise import Identity, identity_of
+from ctdx.linkage.scoring import training_recall
 from ctdx.sample.cohort import generate_cohort
 
 
@@ -174,3 +178,41 @@ def test_the_array_path_blocks_as_the_hub_keys_do_until_the_hub_is_large() -> No
     string_keys = sum(person[a] == person[b] for a, b in by_keys) / true_pairs
     as_rules, scale = completeness(LSH_BLOCKING), completeness(DEFAULT_BLOCKING)
     assert as_rules >= string_keys - 0.04 and as_rules >= scale + 0.15
+
+
+def test_the_training_rule_lets_through_the_share_of_identical_pairs_it_assumes() -> None:
+    # λ is the number of pairs meeting the rule over its recall (``training_recall``). Two encodings of one
+    # identity differ only by their bit flips; the share of such pairs meeting the rule (both keys of one of
+    # the bands equal) is what the recall assumes, on the object path's keys and the array path's alike.
+    # One band let a fifth through: a 1,500-record hub then estimated λ from 2 to 7 pairs.
+    identities = [
+        identity_of(dict(case.values))
+        for chunk in generate_cohort(1500, 1, 5).chunks()
+        for case in chunk.records()
+        if isinstance(case.get("prs_Birthdate"), dt.date)
+    ]
+    encoder = Encoder(LinkageSecret(bytes(range(32))))
+    first, second = encoder.encode_many(identities), encoder.encode_many(identities)
+    keys = [training_keys(k) for k in encoding_blocking_keys([*first.records(), *second.records()])]
+    n = len(identities)
+
+    def met(a: Mapping[str, object], b: Mapping[str, object]) -> bool:
+        return any(
+            a[f"train_names{k}"] is not None
+            and a[f"train_names{k}"] == b[f"train_names{k}"]
+            and a[f"train_birth{k}"] == b[f"train_birth{k}"]
+            for k in range(TRAINING_BANDS)
+        )
+
+    records = EncodedRecords(
+        [str(i) for i in range(2 * n)],
+        ["org"] * (2 * n),
+        {f: np.concatenate([first.fields[f].packed, second.fields[f].packed]) for f in first.fields},
+        {f: np.concatenate([first.fields[f].present, second.fields[f].present]) for f in first.fields},
+    )
+    columns = training_columns(records)
+    arrays = [{name: (None if v[i] < 0 else int(v[i])) for name, v in columns.items()} for i in range(2 * n)]
+    for path in (keys, arrays):
+        share = sum(met(path[i], path[n + i]) for i in range(n)) / n
+        assert n > 500 and share == pytest.approx(training_recall("privacy"), abs=0.06)
+    assert training_recall("privacy") > 3 * training_recall("privacy", bands=1)
