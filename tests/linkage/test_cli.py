@@ -253,12 +253,14 @@ def test_a_hub_that_expects_a_secret_refuses_a_first_package_encoded_under_anoth
     assert "1 added" in run("hub", "receive", f"{ours}.json", "--database", database)
 
 
-def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it(tmp_path: Path) -> None:
+def registered_organisations(tmp_path: Path) -> tuple[str, dict[str, list[str]]]:
+    """A hub database with the cohort's organisations registered under a shared secret, and per organisation
+    the arguments of `ctdx contribute build` from its case file (its consented cases, key and the secret)."""
     secret = tmp_path / "linkage.secret"
     run("contribute", "secret", str(secret))
     database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
     run("hub", "upgrade", "--database", database)
-    built = {}
+    arguments = {}
     for org in ORGANISATIONS:
         key = tmp_path / f"{org}.pem"
         public = re.search(r"^([0-9a-f]{64})$", run("contribute", "signing-key", str(key)), re.MULTILINE)
@@ -268,7 +270,14 @@ def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it
         consented.write_text("\n".join(e.record_id for e in COHORT if e.organisation == org and e.consent))
         cases = write_cases(tmp_path / f"{org}.jsonl", org)
         args = ["--from-file", str(cases), "--consented", str(consented), "--organisation", org, "--hub", "hub"]
-        args += ["--secret", str(secret), "--signing-key", str(key)]
+        arguments[org] = [*args, "--secret", str(secret), "--signing-key", str(key)]
+    return database, arguments
+
+
+def test_organisations_choose_the_birth_date_salt_together_and_the_hub_states_it(tmp_path: Path) -> None:
+    database, arguments = registered_organisations(tmp_path)
+    built = {}
+    for org, args in arguments.items():
         for salt in ("birth-date", "none"):
             out = tmp_path / f"{org}.{salt}.json"
             shown = " ".join(run("contribute", "build", *args, "--salt", salt, "--out", str(out)).split())
@@ -352,22 +361,11 @@ def test_each_organisation_joins_the_hub_s_person_ids_to_its_own_cases(tmp_path:
     # The hub's per-case output: a person id for each contributed case, and how many organisations hold that
     # person. Each organisation keeps the references of its cases (`--refs-out`) and joins the hub's file back
     # to its own record ids; the hub's file holds references only.
-    secret = tmp_path / "linkage.secret"
-    run("contribute", "secret", str(secret))
-    database = f"sqlite:///{tmp_path / 'hub.sqlite'}"
-    run("hub", "upgrade", "--database", database)
+    database, arguments = registered_organisations(tmp_path)
     refs: dict[str, Path] = {}
-    for org in ORGANISATIONS:
-        key = tmp_path / f"{org}.pem"
-        public = re.search(r"^([0-9a-f]{64})$", run("contribute", "signing-key", str(key)), re.MULTILINE)
-        assert public is not None
-        run("hub", "register", org, public.group(1), "--database", database)
-        consented = tmp_path / f"{org}.consented"
-        consented.write_text("\n".join(e.record_id for e in COHORT if e.organisation == org and e.consent))
+    for org, args in arguments.items():
         package, refs[org] = tmp_path / f"{org}.package.json", tmp_path / f"{org}.refs.csv"
-        build = ["contribute", "build", "--from-file", str(write_cases(tmp_path / f"{org}.jsonl", org))]
-        build += ["--organisation", org, "--hub", "hub", "--secret", str(secret), "--signing-key", str(key)]
-        run(*build, "--consented", str(consented), "--out", str(package), "--refs-out", str(refs[org]))
+        run("contribute", "build", *args, "--out", str(package), "--refs-out", str(refs[org]))
         assert refs[org].stat().st_mode & 0o077 == 0
         run("hub", "receive", str(package), "--database", database)
     out = tmp_path / "persons.csv"
@@ -403,7 +401,7 @@ def test_each_organisation_joins_the_hub_s_person_ids_to_its_own_cases(tmp_path:
     again = runner.invoke(app, ["hub", "persons", "--database", database, "--out", str(out)])
     assert again.exit_code == InputFileError.exit_code and "never overwritten" in again.output
     # Cases received after the run (here one organisation's package again) have no person id until the next.
-    run(*build, "--consented", str(consented), "--out", str(tmp_path / "again.json"))
+    run("contribute", "build", *arguments[org], "--out", str(tmp_path / "again.json"))
     run("hub", "receive", str(tmp_path / "again.json"), "--database", database)
     later = tmp_path / "later.csv"
     shown = " ".join(run("hub", "persons", "--database", database, "--out", str(later)).split())
