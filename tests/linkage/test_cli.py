@@ -400,6 +400,8 @@ def test_each_organisation_joins_the_hub_s_person_ids_to_its_own_cases(tmp_path:
     assert refused.exit_code == NotFoundError.exit_code and "no case of organisation" in refused.output
     again = runner.invoke(app, ["hub", "persons", "--database", database, "--out", str(out)])
     assert again.exit_code == InputFileError.exit_code and "never overwritten" in again.output
+    nowhere = runner.invoke(app, ["hub", "persons", "--database", database, "--out", str(tmp_path / "no" / "p.csv")])
+    assert nowhere.exit_code == InputFileError.exit_code and "cannot be created" in nowhere.output
     # Cases received after the run (here one organisation's package again) have no person id until the next.
     run("contribute", "build", *arguments[org], "--out", str(tmp_path / "again.json"))
     run("hub", "receive", str(tmp_path / "again.json"), "--database", database)

@@ -47,6 +47,8 @@ def write_private(path: Path, data: bytes) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InputFileError("the file exists already; it is never overwritten", path=str(path)) from None
+    except OSError as exc:
+        raise InputFileError("the file cannot be created", path=str(path), error=exc.strerror) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
 
