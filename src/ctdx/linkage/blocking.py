@@ -156,14 +156,18 @@ def training_key_columns(bands: int = TRAINING_BANDS) -> tuple[str, ...]:
     return tuple(f"train_{field}{k}" for k in range(bands) for field in ("names", "birth"))
 
 
+_TRAINING_PREFIXES = {f"{field}{k}": f"train_{field}{k}" for k in range(TRAINING_BANDS) for field in ("names", "birth")}
+
+
 def training_keys(keys: Sequence[str]) -> dict[str, str | None]:
     """A record's training keys by column (``training_key_columns``; Splink cannot explode key lists in
     these rules): band k of the names and birth encodings, or in plaintext mode one name token and the
     birth date in band 0's columns."""
-    found: dict[str, str | None] = {}
-    for k in range(TRAINING_BANDS):
-        found[f"train_names{k}"] = next((key for key in keys if key.startswith(f"names{k}:")), None)
-        found[f"train_birth{k}"] = next((key for key in keys if key.startswith(f"birth{k}:")), None)
+    found: dict[str, str | None] = dict.fromkeys(training_key_columns())
+    for key in keys:  # one pass: a record has some 160 keys
+        column = _TRAINING_PREFIXES.get(key.partition(":")[0])
+        if column is not None and found[column] is None:
+            found[column] = key
     found["train_names0"] = found["train_names0"] or min((key for key in keys if key.startswith("n:")), default=None)
     found["train_birth0"] = found["train_birth0"] or next((key for key in keys if key.startswith("b:")), None)
     return found
